@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/store"
+)
+
+func (t *tx) AppendConsentEvent(ctx context.Context, e *store.ConsentEvent) error {
+	err := t.tx.QueryRowContext(ctx, qAppendConsentEvent, e.ID, e.TenantID, e.ContactID, e.Purpose,
+		string(e.Channel), string(e.Status), e.Confirmed, e.Source, e.NoticeVersion, e.EvidenceSealed,
+		e.EvidenceDigest, e.Actor, us(e.OccurredAt), us(e.RecordedAt), us(e.ExpiresAt)).Scan(&e.Seq)
+	if err != nil {
+		return mapErr(err)
+	}
+	_, err = t.exec(ctx, qUpsertConsentCurrent, e.TenantID, e.ContactID, e.Purpose, string(e.Channel), e.Seq)
+	return err
+}
+
+func scanEvent(row interface{ Scan(...any) error }) (*store.ConsentEvent, error) {
+	var e store.ConsentEvent
+	var ch, st string
+	var occ, rec, exp int64
+	if err := row.Scan(&e.Seq, &e.ID, &e.TenantID, &e.ContactID, &e.Purpose, &ch, &st, &e.Confirmed, &e.Source,
+		&e.NoticeVersion, &e.EvidenceSealed, &e.EvidenceDigest, &e.Actor, &occ, &rec, &exp); err != nil {
+		return nil, mapErr(err)
+	}
+	e.Channel, e.Status = consent.Channel(ch), consent.Status(st)
+	e.OccurredAt, e.RecordedAt, e.ExpiresAt = fromUS(occ), fromUS(rec), fromUS(exp)
+	return &e, nil
+}
+
+func (t *tx) ListConsentEvents(ctx context.Context, tenantID, contactID string) ([]*store.ConsentEvent, error) {
+	return queryAll(ctx, t, qListConsentEvents, scanEvent, tenantID, contactID)
+}
+
+func (t *tx) CurrentConsents(ctx context.Context, tenantID, contactID string) ([]*store.ConsentEvent, error) {
+	return queryAll(ctx, t, qCurrentConsents, scanEvent, tenantID, contactID)
+}
+
+func (t *tx) GetConsentEvent(ctx context.Context, tenantID, id string) (*store.ConsentEvent, error) {
+	return scanEvent(t.tx.QueryRowContext(ctx, qGetConsentEvent, tenantID, id))
+}
+
+func (t *tx) ScanCurrentConsents(ctx context.Context, fn func(*store.ConsentEvent) error) error {
+	return scanEach(ctx, t, qScanCurrentConsents, func(row interface{ Scan(...any) error }) error {
+		e, err := scanEvent(row)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+func (t *tx) ConsentEventsAfter(ctx context.Context, seq int64, limit int) ([]*store.ConsentEvent, error) {
+	return queryAll(ctx, t, qConsentEventsAfter, scanEvent, seq, limit)
+}
