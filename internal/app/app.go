@@ -1,0 +1,157 @@
+// Package app wires the gateway together: configuration → store → keys →
+// service → decision index → HTTP server, and takes it down again in order
+// (stop accepting, finish requests, flush writes, close the store). Tests
+// start it on 127.0.0.1:0 with a temporary data directory.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/consentgate/consentgate/internal/httpapi"
+	"github.com/consentgate/consentgate/internal/index"
+	"github.com/consentgate/consentgate/internal/service"
+	"github.com/consentgate/consentgate/internal/store"
+	"github.com/consentgate/consentgate/internal/store/sqlite"
+	"github.com/consentgate/consentgate/internal/vault"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// DBFileName is the SQLite database file inside the data directory.
+const DBFileName = "consentgate.db"
+
+// App is a running gateway.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	Store   store.Store
+	Service *service.Service
+	Index   *index.Index
+	feed    *feed
+	srv     *http.Server
+	ln      net.Listener
+	served  chan error
+}
+
+// NewLogger returns the structured logger the config asks for.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenStore opens the store and the master key of a data directory: what
+// both the server and the operator commands need.
+func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, vault.Key, error) {
+	if err := cfg.EnsureDataDir(); err != nil {
+		return nil, vault.Key{}, fmt.Errorf("data directory: %w", err)
+	}
+	key, created, err := vault.LoadOrCreateMasterKey(cfg.MasterKeyFile)
+	if err != nil {
+		return nil, key, err
+	}
+	if created {
+		log.Warn("GENERATED A NEW MASTER KEY: back it up now, apart from the data; without it every identifier in the database is unreadable",
+			"path", cfg.MasterKeyFile)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, DBFileName), sqlite.Options{Synchronous: cfg.Synchronous})
+	if err != nil {
+		return nil, key, err
+	}
+	return st, key, nil
+}
+
+// Open builds the gateway: store, service and a loaded decision index. It
+// refuses to start when the master key does not open the stored tenants.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, key, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	ix := index.New()
+	svc := service.New(service.Config{Store: st, Index: ix, MasterKey: key, DefaultRegion: cfg.DefaultRegion, Logger: log})
+	if err := svc.CheckMasterKey(ctx); err != nil {
+		svc.Close()
+		st.Close()
+		return nil, err
+	}
+	start := time.Now()
+	seq, err := ix.Load(ctx, st)
+	if err != nil {
+		svc.Close()
+		st.Close()
+		return nil, fmt.Errorf("loading the decision index: %w", err)
+	}
+	stats := ix.Stats()
+	log.Info("decision index loaded", "contacts", stats.Contacts, "states", stats.States, "duration", time.Since(start).Round(time.Millisecond))
+	ix.MarkReady()
+	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, log)}, nil
+}
+
+// Start listens and serves in the background.
+func (a *App) Start() error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(httpapi.Config{Service: a.Service, Logger: a.log, Registry: reg, Ready: a.ready})
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	a.ln = ln
+	a.srv = &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	a.served = make(chan error, 1)
+	go func() { a.served <- a.srv.Serve(ln) }()
+	a.feed.start()
+	a.log.Info("consentgate listening", "addr", ln.Addr().String(), "store", a.Store.Dialect())
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+func (a *App) ready(ctx context.Context) error {
+	if !a.Index.Ready() {
+		return errors.New("decision index not ready")
+	}
+	return a.Store.Read(ctx, func(tx store.Tx) error {
+		_, err := tx.ListTenants(ctx)
+		return err
+	})
+}
+
+// Shutdown stops in order: no new connections, in-flight requests finish,
+// queued writes are committed, the change feed stops, the store closes.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if a.srv != nil {
+		if err := a.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		if err := <-a.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	a.feed.stop()
+	a.Service.Close()
+	if err := a.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

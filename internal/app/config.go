@@ -1,0 +1,157 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is everything the server is started with. It comes from flags,
+// then CONSENTGATE_* environment variables, then a TOML config file, then
+// defaults, in that order of precedence; Validate checks it before anything
+// starts.
+type Config struct {
+	Addr            string        `toml:"addr"`
+	Data            string        `toml:"data"`
+	MasterKeyFile   string        `toml:"master_key_file"`
+	DefaultRegion   string        `toml:"default_region"`
+	LogFormat       string        `toml:"log_format"`
+	LogLevel        string        `toml:"log_level"`
+	Synchronous     string        `toml:"sqlite_synchronous"`
+	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	Demo            bool          `toml:"-"`
+}
+
+// Defaults returns the default configuration.
+func Defaults() Config {
+	return Config{Addr: "127.0.0.1:8080", Data: "./data", DefaultRegion: "DK", LogFormat: "text", LogLevel: "info",
+		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second}
+}
+
+// option binds one setting to its flag, environment variable and file key.
+type option struct {
+	name, help string
+	str        *string
+	dur        *time.Duration
+}
+
+func (c *Config) options() []option {
+	return []option{
+		{name: "addr", help: "address to listen on", str: &c.Addr},
+		{name: "data", help: "data directory (SQLite database, master key)", str: &c.Data},
+		{name: "master-key-file", help: "master key file (default DATA/master.key, generated on first start)", str: &c.MasterKeyFile},
+		{name: "default-region", help: "ISO 3166 region for phone numbers written without a country code", str: &c.DefaultRegion},
+		{name: "log-format", help: "log format: text or json", str: &c.LogFormat},
+		{name: "log-level", help: "log level: debug, info, warn, error", str: &c.LogLevel},
+		{name: "sqlite-synchronous", help: "SQLite synchronous mode: FULL (durable on power loss) or NORMAL", str: &c.Synchronous},
+		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
+	}
+}
+
+// Load parses args into a Config for the command name (serve, keys ...).
+// getenv is os.Getenv outside tests.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Defaults()
+	opts := c.options()
+	configFile := fs.String("config", "", "TOML config file (env CONSENTGATE_CONFIG)")
+	flagVals := map[string]*string{}
+	for _, o := range opts {
+		flagVals[o.name] = fs.String(o.name, "", o.help+" (env "+envName(o.name)+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if *configFile == "" {
+		*configFile = getenv("CONSENTGATE_CONFIG")
+	}
+	if *configFile != "" {
+		md, err := toml.DecodeFile(*configFile, &c)
+		if err != nil {
+			return c, fmt.Errorf("config file %s: %w", *configFile, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return c, fmt.Errorf("config file %s: unknown setting %q", *configFile, und[0].String())
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, o := range opts {
+		v, ok := *flagVals[o.name], set[o.name]
+		if !ok {
+			v, ok = getenv(envName(o.name)), getenv(envName(o.name)) != ""
+		}
+		if !ok {
+			continue
+		}
+		if o.str != nil {
+			*o.str = v
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", o.name, err)
+		}
+		*o.dur = d
+	}
+	return c, nil
+}
+
+func envName(flagName string) string {
+	return "CONSENTGATE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Validate checks the configuration and fills derived defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Data == "" {
+		errs = append(errs, errors.New("data: a data directory is required"))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %w", err))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log-format: %q is not text or json", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	c.Synchronous = strings.ToUpper(c.Synchronous)
+	if c.Synchronous != "FULL" && c.Synchronous != "NORMAL" {
+		errs = append(errs, fmt.Errorf("sqlite-synchronous: %q is not FULL or NORMAL", c.Synchronous))
+	}
+	if c.DefaultRegion != "" && len(c.DefaultRegion) != 2 {
+		errs = append(errs, fmt.Errorf("default-region: %q is not a two-letter region code", c.DefaultRegion))
+	}
+	c.DefaultRegion = strings.ToUpper(c.DefaultRegion)
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.Data, "master.key")
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns the configuration as text for logs and `config` dumps.
+// Nothing in Config is secret itself (the master key is a path), but the
+// method is where a secret setting would be masked.
+func (c Config) Redacted() string {
+	return fmt.Sprintf("addr=%s data=%s master_key_file=%s default_region=%s log=%s/%s sqlite_synchronous=%s",
+		c.Addr, c.Data, c.MasterKeyFile, c.DefaultRegion, c.LogFormat, c.LogLevel, c.Synchronous)
+}
+
+// EnsureDataDir creates the data directory, private to its owner.
+func (c Config) EnsureDataDir() error {
+	return os.MkdirAll(c.Data, 0o700)
+}

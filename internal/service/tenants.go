@@ -1,0 +1,171 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/auth"
+	"github.com/consentgate/consentgate/internal/store"
+	"github.com/consentgate/consentgate/internal/vault"
+	"github.com/oklog/ulid/v2"
+)
+
+// tenantKeys are a tenant's unwrapped keys, cached: unwrapping on every
+// request would cost an AES operation and a store read.
+type tenantKeys struct {
+	keys  vault.TenantKeys
+	blind *vault.BlindIndexer
+}
+
+func (s *Service) tenantKeys(ctx context.Context, tenantID string) (*tenantKeys, error) {
+	s.tenantsMu.RLock()
+	tk := s.tenants[tenantID]
+	s.tenantsMu.RUnlock()
+	if tk != nil {
+		return tk, nil
+	}
+	var tn *store.Tenant
+	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		tn, err = tx.GetTenant(ctx, tenantID)
+		return err
+	}); err != nil {
+		return nil, storeErr(err, "tenant")
+	}
+	keys, err := vault.OpenTenantKeys(s.master, tn.ID, tn.WrappedKey)
+	if err != nil {
+		// A wrong master key must never look like missing data.
+		return nil, apperr.Wrap(err, apperr.Internal, "tenant keys unreadable")
+	}
+	tk = &tenantKeys{keys: keys, blind: vault.NewBlindIndexer(keys.Index)}
+	s.tenantsMu.Lock()
+	s.tenants[tenantID] = tk
+	s.tenantsMu.Unlock()
+	return tk, nil
+}
+
+// CheckMasterKey verifies that the master key opens every tenant's keys, so
+// that a server started with the wrong key refuses to start instead of
+// serving unreadable data.
+func (s *Service) CheckMasterKey(ctx context.Context) error {
+	var tenants []*store.Tenant
+	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		tenants, err = tx.ListTenants(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, tn := range tenants {
+		if _, err := vault.OpenTenantKeys(s.master, tn.ID, tn.WrappedKey); err != nil {
+			return fmt.Errorf("the master key does not open the keys of tenant %q: wrong or missing master key file", tn.Name)
+		}
+	}
+	return nil
+}
+
+// CreateTenant creates a tenant with fresh keys. It is an operator action
+// (CLI, demo seeding), not reachable through the tenant API.
+func (s *Service) CreateTenant(ctx context.Context, name string) (*store.Tenant, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, apperr.New(apperr.InvalidRequest, "tenant name must be 1-100 characters")
+	}
+	id := ulid.Make().String()
+	keys, wrapped, err := vault.NewTenantKeys(s.master, id)
+	if err != nil {
+		return nil, err
+	}
+	tn := &store.Tenant{ID: id, Name: name, WrappedKey: wrapped, CreatedAt: s.now()}
+	if err := s.store.Write(ctx, func(tx store.Tx) error { return tx.CreateTenant(ctx, tn) }); err != nil {
+		return nil, storeErr(err, "tenant")
+	}
+	s.tenantsMu.Lock()
+	s.tenants[id] = &tenantKeys{keys: keys, blind: vault.NewBlindIndexer(keys.Index)}
+	s.tenantsMu.Unlock()
+	return tn, nil
+}
+
+// TenantByName returns the tenant called name.
+func (s *Service) TenantByName(ctx context.Context, name string) (*store.Tenant, error) {
+	var tn *store.Tenant
+	err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		tn, err = tx.GetTenantByName(ctx, name)
+		return err
+	})
+	return tn, storeErr(err, "tenant")
+}
+
+// CreateAPIKey makes a key for a tenant and returns its secret, which is
+// shown once and never stored.
+func (s *Service) CreateAPIKey(ctx context.Context, tenantID string, role auth.Role, label string, expires time.Time) (string, *store.APIKey, error) {
+	if _, err := auth.ParseRole(string(role)); err != nil {
+		return "", nil, apperr.Wrap(err, apperr.InvalidRequest, "%v", err)
+	}
+	secret, hash, hint, err := auth.NewKeySecret()
+	if err != nil {
+		return "", nil, err
+	}
+	k := &store.APIKey{ID: ulid.Make().String(), TenantID: tenantID, Role: string(role), Label: label,
+		Hash: hash, Hint: hint, CreatedAt: s.now(), ExpiresAt: expires}
+	if err := s.store.Write(ctx, func(tx store.Tx) error { return tx.CreateAPIKey(ctx, k) }); err != nil {
+		return "", nil, storeErr(err, "key")
+	}
+	return secret, k, nil
+}
+
+// cachedKey is a recently verified key. Keys made by another process (the
+// CLI) are found on first use because misses go to the store; a key revoked
+// by another process stops working within keyCacheTTL.
+type cachedKey struct {
+	key     *store.APIKey
+	expires time.Time
+}
+
+const keyCacheTTL = 10 * time.Second
+
+// ErrUnauthenticated is returned for a missing, malformed, unknown, expired
+// or revoked key; the caller cannot tell which, on purpose.
+var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid API key is required (Authorization: Bearer cg_...)")
+
+// Authenticate returns the principal a key secret stands for.
+func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
+	if !auth.LooksLikeKey(secret) {
+		return auth.Principal{}, errUnauthenticated
+	}
+	hash := auth.HashKey(secret)
+	var hk [32]byte
+	copy(hk[:], hash)
+	now := s.now()
+	s.keysMu.RLock()
+	ck, ok := s.keys[hk]
+	s.keysMu.RUnlock()
+	if !ok || now.After(ck.expires) {
+		var k *store.APIKey
+		err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+			k, err = tx.GetAPIKeyByHash(ctx, hash)
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return auth.Principal{}, errUnauthenticated
+		}
+		if err != nil {
+			return auth.Principal{}, storeErr(err, "key")
+		}
+		ck = cachedKey{key: k, expires: now.Add(keyCacheTTL)}
+		s.keysMu.Lock()
+		s.keys[hk] = ck
+		s.keysMu.Unlock()
+	}
+	k := ck.key
+	// The lookup was by hash; compare again in constant time so that no
+	// timing difference depends on the secret.
+	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 ||
+		!k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
+		return auth.Principal{}, errUnauthenticated
+	}
+	return auth.Principal{TenantID: k.TenantID, KeyID: k.ID, Role: auth.Role(k.Role)}, nil
+}
