@@ -27,6 +27,8 @@ type API struct {
 	ready   func(context.Context) error
 	metrics *metrics
 	mux     *http.ServeMux
+
+	promHandler http.Handler
 }
 
 // Config wires the API.
@@ -55,6 +57,7 @@ func (a *API) routes() []route {
 		{"GET", "/healthz", a.healthz, true},
 		{"GET", "/readyz", a.readyz, true},
 		{"GET", "/openapi.json", a.openapi, true},
+		{"GET", "/metrics", a.metricsHandler, true},
 		{"POST", "/v1/purposes", a.createPurpose, false},
 		{"GET", "/v1/purposes", a.listPurposes, false},
 		{"GET", "/v1/purposes/{key}", a.getPurpose, false},
@@ -79,11 +82,11 @@ func New(cfg Config) *API {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	a := &API{svc: cfg.Service, log: log, ready: cfg.Ready, metrics: newMetrics(reg, cfg.Service), mux: http.NewServeMux()}
+	a := &API{svc: cfg.Service, log: log, ready: cfg.Ready, metrics: newMetrics(reg, cfg.Service), mux: http.NewServeMux(),
+		promHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
 	for _, rt := range a.routes() {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.wrap(rt))
 	}
-	a.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problemOf(apperr.New(apperr.NotFound, "no such route"), requestID(r)))
 	})
@@ -192,5 +195,10 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request, _ auth.Principal) e
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	a.promHandler.ServeHTTP(w, r)
 	return nil
 }
