@@ -35,6 +35,7 @@ func commands() []command {
 		{"serve", "run the API and workers (--demo seeds a demo tenant)", serve},
 		{"keys", "keys create --tenant NAME --role ROLE: create an API key (and the tenant if new)", keys},
 		{"migrate", "apply database migrations and exit", migrate},
+		{"keyword", "keyword classify [--lang CODE]: classify replies from stdin, one JSON line each", keywordCmd},
 		{"version", "print the version", version},
 	}
 }

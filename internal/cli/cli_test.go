@@ -222,3 +222,32 @@ func TestKeysCreateOutput(t *testing.T) {
 		t.Fatalf("rc=%d lines=%d stderr=%q", rc, lines, errb.String())
 	}
 }
+
+func TestKeywordClassify(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := testEnv(&out, &errb)
+	env.Stdin = strings.NewReader("STOP\nNej tak\nWhere is the bus stop?\nHJÆLP\n")
+	if rc := Main(context.Background(), []string{"keyword", "classify", "--lang", "da"}, env); rc != 0 {
+		t.Fatalf("rc=%d %s", rc, errb.String())
+	}
+	var intents []string
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var r map[string]any
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"text", "intent", "scope", "language", "keyword"} {
+			if _, ok := r[k]; !ok {
+				t.Fatalf("line lacks %q: %v", k, r)
+			}
+		}
+		intents = append(intents, r["intent"].(string))
+	}
+	if strings.Join(intents, ",") != "opt_out,opt_out,none,help" {
+		t.Fatalf("intents = %v", intents)
+	}
+	if rc := Main(context.Background(), []string{"keyword", "classify", "extra"}, testEnv(&out, &errb)); rc != 2 {
+		t.Fatalf("extra argument accepted: %d", rc)
+	}
+}

@@ -55,8 +55,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 // and three requests to paste. The phone number is random in a Danish mobile
 // range so that running the demo twice does not collide.
 func printDemo(w io.Writer, addr, key string) {
-	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	phone := fmt.Sprintf("+4520%06d", n.Int64())
+	n, _ := rand.Int(rand.Reader, big.NewInt(800_000))
+	phone := fmt.Sprintf("+45%d", 20100000+n.Int64())
 	fmt.Fprintf(w, `consentgate is running (demo tenant) on http://%[1]s
 
 Owner API key for the demo tenant (shown once, keep it secret):

@@ -54,7 +54,7 @@ type normalized struct {
 func (s *Service) normalize(tk *tenantKeys, kind consent.IdentifierKind, value string) (normalized, error) {
 	v, err := s.norm.Normalize(kind, value)
 	if err != nil {
-		return normalized{}, apperr.Wrap(err, apperr.InvalidIdentifier, "%s: %v", kind, err)
+		return normalized{}, &apperr.Error{Code: apperr.InvalidIdentifier, Message: string(kind) + ": " + err.Error()}
 	}
 	return normalized{kind: kind, value: v, bi: tk.blind.Sum(string(kind), v)}, nil
 }
