@@ -46,6 +46,8 @@ type Service struct {
 
 	keysMu sync.RWMutex
 	keys   map[[32]byte]cachedKey
+
+	replies ReplyQueue
 }
 
 // New returns a service. Call Start before use and Close after.
