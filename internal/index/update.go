@@ -45,6 +45,26 @@ func (ix *Index) PutContact(tenantID string, id ulid.ULID, restricted bool, ids 
 	}
 }
 
+// AddIdentifier adds one identifier to a contact, creating the contact's
+// entry when it is not there yet, without touching its restriction.
+func (ix *Index) AddIdentifier(tenantID string, id ulid.ULID, x Identifier) {
+	k, ok := kindCode(x.Kind)
+	if !ok {
+		return
+	}
+	t := ix.tenantForWrite(tenantID)
+	t.mu.Lock()
+	ce := t.contacts[id]
+	if ce == nil {
+		ce = &contactEntry{}
+		t.contacts[id] = ce
+	}
+	ce.has |= 1 << k
+	ce.ids[k] = x.BlindIndex
+	t.identity[idKey{kind: k, bi: x.BlindIndex}] = id
+	t.mu.Unlock()
+}
+
 // SetRestricted records an Art. 18 restriction (or its lifting).
 func (ix *Index) SetRestricted(tenantID string, id ulid.ULID, restricted bool) {
 	t := ix.tenantForWrite(tenantID)

@@ -14,7 +14,8 @@ func (t *tx) AppendConsentEvent(ctx context.Context, e *store.ConsentEvent) erro
 	if err != nil {
 		return mapErr(err)
 	}
-	_, err = t.exec(ctx, qUpsertConsentCurrent, e.TenantID, e.ContactID, e.Purpose, string(e.Channel), e.Seq)
+	_, err = t.exec(ctx, qUpsertConsentCurrent, e.TenantID, e.ContactID, e.Purpose, string(e.Channel), e.Seq,
+		e.ID, string(e.Status), e.Confirmed, us(e.ExpiresAt))
 	return err
 }
 
@@ -44,12 +45,15 @@ func (t *tx) GetConsentEvent(ctx context.Context, tenantID, id string) (*store.C
 }
 
 func (t *tx) ScanCurrentConsents(ctx context.Context, fn func(*store.ConsentEvent) error) error {
+	var e store.ConsentEvent // reused: fn must not keep it (see store.Tx)
+	var ch, st string
+	var exp int64
 	return scanEach(ctx, t, qScanCurrentConsents, func(row interface{ Scan(...any) error }) error {
-		e, err := scanEvent(row)
-		if err != nil {
-			return err
+		if err := row.Scan(&e.Seq, &e.ID, &e.TenantID, &e.ContactID, &e.Purpose, &ch, &st, &e.Confirmed, &exp); err != nil {
+			return mapErr(err)
 		}
-		return fn(e)
+		e.Channel, e.Status, e.ExpiresAt = consent.Channel(ch), consent.Status(st), fromUS(exp)
+		return fn(&e)
 	})
 }
 

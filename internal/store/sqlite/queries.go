@@ -38,9 +38,10 @@ const (
 	qAppendConsentEvent = `INSERT INTO consent_events (id, tenant_id, contact_id, purpose, channel, status, confirmed,
 		source, notice_version, evidence_sealed, evidence_digest, actor, occurred_at, recorded_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
-	qUpsertConsentCurrent = `INSERT INTO consent_current (tenant_id, contact_id, purpose, channel, event_seq)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, contact_id, purpose, channel) DO UPDATE SET event_seq = excluded.event_seq
+	qUpsertConsentCurrent = `INSERT INTO consent_current (tenant_id, contact_id, purpose, channel, event_seq, event_id, status, confirmed, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, contact_id, purpose, channel) DO UPDATE SET event_seq = excluded.event_seq,
+			event_id = excluded.event_id, status = excluded.status, confirmed = excluded.confirmed, expires_at = excluded.expires_at
 		WHERE excluded.event_seq > consent_current.event_seq`
 	qListConsentEvents = `SELECT ` + eventCols + ` FROM consent_events WHERE tenant_id = ? AND contact_id = ? ORDER BY seq`
 	qCurrentConsents   = `SELECT e.seq, e.id, e.tenant_id, e.contact_id, e.purpose, e.channel, e.status, e.confirmed,
@@ -48,9 +49,10 @@ const (
 		FROM consent_current c JOIN consent_events e ON e.seq = c.event_seq
 		WHERE c.tenant_id = ? AND c.contact_id = ? ORDER BY c.purpose, c.channel`
 	qGetConsentEvent     = `SELECT ` + eventCols + ` FROM consent_events WHERE tenant_id = ? AND id = ?`
-	qScanCurrentConsents = `SELECT e.seq, e.id, e.tenant_id, e.contact_id, e.purpose, e.channel, e.status, e.confirmed,
-		e.source, e.notice_version, NULL, NULL, e.actor, e.occurred_at, e.recorded_at, e.expires_at
-		FROM consent_current c JOIN consent_events e ON e.seq = c.event_seq ORDER BY c.event_seq`
+	// The start-up scan reads the projection alone (no join): only the
+	// fields a decision needs.
+	qScanCurrentConsents = `SELECT event_seq, event_id, tenant_id, contact_id, purpose, channel, status, confirmed, expires_at
+		FROM consent_current ORDER BY event_seq`
 	qConsentEventsAfter = `SELECT ` + eventCols + ` FROM consent_events WHERE seq > ? ORDER BY seq LIMIT ?`
 
 	qAddSuppression = `INSERT INTO suppressions (tenant_id, kind, blind_index, scope, reason, created_at)
