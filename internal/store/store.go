@@ -74,7 +74,10 @@ type Tx interface {
 	GetConsentEvent(ctx context.Context, tenantID, id string) (*ConsentEvent, error)
 
 	// The scans feed the in-memory decision index at start-up. They stream
-	// in store order and stop at the first error fn returns.
+	// in store order and stop at the first error fn returns. fn must not
+	// keep the record it is given past its return: backends may reuse it.
+	// ScanCurrentConsents fills only the state fields (Seq, ID, TenantID,
+	// ContactID, Purpose, Channel, Status, Confirmed, ExpiresAt).
 	ScanCurrentConsents(ctx context.Context, fn func(*ConsentEvent) error) error
 	ScanIdentifiers(ctx context.Context, fn func(*Identifier) error) error
 	ScanContacts(ctx context.Context, fn func(*Contact) error) error
