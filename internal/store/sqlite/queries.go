@@ -49,10 +49,11 @@ const (
 		FROM consent_current c JOIN consent_events e ON e.seq = c.event_seq
 		WHERE c.tenant_id = ? AND c.contact_id = ? ORDER BY c.purpose, c.channel`
 	qGetConsentEvent     = `SELECT ` + eventCols + ` FROM consent_events WHERE tenant_id = ? AND id = ?`
-	// The start-up scan reads the projection alone (no join): only the
-	// fields a decision needs.
+	// The start-up scan reads the projection alone (no join, no sort): only
+	// the fields a decision needs, in whatever order the table is stored;
+	// the index does not care about order because states carry their seq.
 	qScanCurrentConsents = `SELECT event_seq, event_id, tenant_id, contact_id, purpose, channel, status, confirmed, expires_at
-		FROM consent_current ORDER BY event_seq`
+		FROM consent_current`
 	qConsentEventsAfter = `SELECT ` + eventCols + ` FROM consent_events WHERE seq > ? ORDER BY seq LIMIT ?`
 
 	qAddSuppression = `INSERT INTO suppressions (tenant_id, kind, blind_index, scope, reason, created_at)

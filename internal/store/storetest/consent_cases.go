@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/consentgate/consentgate/internal/consent"
@@ -52,7 +53,8 @@ func testConsentEvents(t *testing.T, s store.Store) {
 		}); err != nil {
 			return err
 		}
-		if !reflect.DeepEqual(scanned, []string{e2.ID, e3.ID}) {
+		sort.Strings(scanned)
+		if want := []string{e2.ID, e3.ID}; !reflect.DeepEqual(scanned, want) { // ids are ULIDs: sorted = created order
 			t.Errorf("ScanCurrentConsents = %v", scanned)
 		}
 		after, err := tx.ConsentEventsAfter(ctx, e1.Seq, 10)
