@@ -36,9 +36,11 @@ type App struct {
 	Service *service.Service
 	Index   *index.Index
 	feed    *feed
-	srv     *http.Server
-	ln      net.Listener
-	served  chan error
+	// sequencer moves committed consent events into the ledger.
+	sequencer *sequencer
+	srv       *http.Server
+	ln        net.Listener
+	served    chan error
 }
 
 // NewLogger returns the structured logger the config asks for.
@@ -97,10 +99,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("loading the decision index: %w", err)
 	}
+	if err := svc.OpenLedger(ctx, service.LedgerOptions{Origin: cfg.LedgerOrigin, CheckpointFile: cfg.LedgerCheckpointFile}); err != nil {
+		svc.Close()
+		st.Close()
+		return nil, err
+	}
 	stats := ix.Stats()
 	log.Info("decision index loaded", "contacts", stats.Contacts, "states", stats.States, "duration", time.Since(start).Round(time.Millisecond))
 	ix.MarkReady()
-	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, log)}, nil
+	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, log),
+		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log)}, nil
 }
 
 // Start listens and serves in the background.
@@ -119,6 +127,7 @@ func (a *App) Start() error {
 	a.served = make(chan error, 1)
 	go func() { a.served <- a.srv.Serve(ln) }()
 	a.feed.start()
+	a.sequencer.start()
 	a.log.Info("consentgate listening", "addr", ln.Addr().String(), "store", a.Store.Dialect())
 	return nil
 }
@@ -150,6 +159,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	a.feed.stop()
 	a.Service.Close()
+	a.sequencer.stop() // after the last consent write: its final pass sequences them
 	if err := a.Store.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -26,13 +26,19 @@ type Config struct {
 	LogLevel        string        `toml:"log_level"`
 	Synchronous     string        `toml:"sqlite_synchronous"`
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
-	Demo            bool          `toml:"-"`
+	// The consent ledger: the name in its checkpoints, an external file that
+	// receives a copy of each checkpoint, and how often one is signed.
+	LedgerOrigin             string        `toml:"ledger_origin"`
+	LedgerCheckpointFile     string        `toml:"ledger_checkpoint_file"`
+	LedgerCheckpointInterval time.Duration `toml:"ledger_checkpoint_interval"`
+	Demo                     bool          `toml:"-"`
 }
 
 // Defaults returns the default configuration.
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", Data: "./data", DefaultRegion: "DK", LogFormat: "text", LogLevel: "info",
-		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second}
+		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second,
+		LedgerOrigin: "consentgate.local/ledger", LedgerCheckpointInterval: time.Minute}
 }
 
 // option binds one setting to its flag, environment variable and file key.
@@ -52,6 +58,9 @@ func (c *Config) options() []option {
 		{name: "log-level", help: "log level: debug, info, warn, error", str: &c.LogLevel},
 		{name: "sqlite-synchronous", help: "SQLite synchronous mode: FULL (durable on power loss) or NORMAL", str: &c.Synchronous},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
+		{name: "ledger-origin", help: "the consent ledger's name in its signed checkpoints (a host name and path)", str: &c.LedgerOrigin},
+		{name: "ledger-checkpoint-file", help: "append every signed ledger checkpoint to this file, outside the database", str: &c.LedgerCheckpointFile},
+		{name: "ledger-checkpoint-interval", help: "how often a ledger checkpoint is signed when the tree grew", dur: &c.LedgerCheckpointInterval},
 	}
 }
 
@@ -136,6 +145,9 @@ func (c *Config) Validate() error {
 	c.DefaultRegion = strings.ToUpper(c.DefaultRegion)
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.Data, "master.key")
+	}
+	if c.LedgerCheckpointInterval < time.Second {
+		errs = append(errs, errors.New("ledger-checkpoint-interval must be at least 1s"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))

@@ -35,6 +35,8 @@ func commands() []command {
 		{"serve", "run the API and workers (--demo seeds a demo tenant)", serve},
 		{"keys", "keys create --tenant NAME --role ROLE: create an API key (and the tenant if new)", keys},
 		{"migrate", "apply database migrations and exit", migrate},
+		{"ledger", "ledger verify --data DIR: recompute the consent ledger and check every checkpoint", ledgerCmd},
+		{"receipt", "receipt verify FILE --key KEY: check a consent receipt offline", receiptCmd},
 		{"keyword", "keyword classify [--lang CODE]: classify replies from stdin, one JSON line each", keywordCmd},
 		{"version", "print the version", version},
 	}

@@ -50,7 +50,9 @@ func startServe(t *testing.T, args ...string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), testEnv(s.stdout, s.stderr)) }()
+	go func() {
+		done <- Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), testEnv(s.stdout, s.stderr))
+	}()
 	addrRE := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -69,6 +69,11 @@ func (a *API) routes() []route {
 		{"GET", "/v1/contacts/{id}/consents", a.listConsents, false},
 		{"POST", "/v1/decisions", a.decide, false},
 		{"POST", "/v1/decisions/batch", a.decideBatch, false},
+		{"GET", "/v1/ledger/key", a.ledgerKey, true},
+		{"GET", "/v1/ledger/checkpoint", a.ledgerCheckpoint, true},
+		{"GET", "/v1/ledger/consistency", a.ledgerConsistency, true},
+		{"GET", "/v1/events/{id}/receipt", a.eventReceipt, false},
+		{"GET", "/v1/contacts/{id}/receipts", a.contactReceipts, false},
 	}
 }
 

@@ -80,6 +80,9 @@ func newEnv(t testing.TB, open func(testing.TB) store.Store) *env {
 		t.Fatal(err)
 	}
 	ix.MarkReady()
+	if err := svc.OpenLedger(ctx, service.LedgerOptions{Origin: "test.consentgate.local/ledger"}); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, svc: svc, store: st, index: ix, logs: logs, keys: map[auth.Role]string{}}
 	tn, err := svc.CreateTenant(ctx, "acme")
 	if err != nil {

@@ -23,7 +23,10 @@ func (ix *Index) Load(ctx context.Context, s store.Store) (maxSeq int64, err err
 	var wg sync.WaitGroup
 	var contactsErr, statesErr error
 	wg.Add(2)
-	go func() { defer wg.Done(); contactsErr = s.Read(ctx, func(tx store.Tx) error { return ix.loadContacts(ctx, tx) }) }()
+	go func() {
+		defer wg.Done()
+		contactsErr = s.Read(ctx, func(tx store.Tx) error { return ix.loadContacts(ctx, tx) })
+	}()
 	go func() {
 		defer wg.Done()
 		statesErr = s.Read(ctx, func(tx store.Tx) error {

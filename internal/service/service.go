@@ -48,6 +48,7 @@ type Service struct {
 	keys   map[[32]byte]cachedKey
 
 	replies ReplyQueue
+	ledger  *ledgerState
 }
 
 // New returns a service. Call Start before use and Close after.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/ledger"
 )
 
 // Sentinel errors. Backends translate their driver's error codes onto these
@@ -30,6 +31,8 @@ type Store interface {
 	Write(ctx context.Context, fn func(Tx) error) error
 	// Dialect names the backend ("sqlite", "postgres"), for metrics and docs.
 	Dialect() string
+	// Ledger is the consent ledger's Merkle-tree storage in this database.
+	Ledger() ledger.Storage
 	Close() error
 }
 
@@ -87,6 +90,8 @@ type Tx interface {
 	ConsentEventsAfter(ctx context.Context, seq int64, limit int) ([]*ConsentEvent, error)
 
 	AddSuppression(ctx context.Context, s *Suppression) error
+
+	LedgerTx
 }
 
 // Tenant is a data controller using the gateway.

@@ -48,7 +48,7 @@ const (
 		e.source, e.notice_version, e.evidence_sealed, e.evidence_digest, e.actor, e.occurred_at, e.recorded_at, e.expires_at
 		FROM consent_current c JOIN consent_events e ON e.seq = c.event_seq
 		WHERE c.tenant_id = ? AND c.contact_id = ? ORDER BY c.purpose, c.channel`
-	qGetConsentEvent     = `SELECT ` + eventCols + ` FROM consent_events WHERE tenant_id = ? AND id = ?`
+	qGetConsentEvent = `SELECT ` + eventCols + ` FROM consent_events WHERE tenant_id = ? AND id = ?`
 	// The start-up scan reads the projection alone (no join, no sort): only
 	// the fields a decision needs, in whatever order the table is stored;
 	// the index does not care about order because states carry their seq.
