@@ -123,19 +123,22 @@ func benchEnv(b *testing.B, syncMode string, contacts int) (*env, []string) {
 
 // BenchmarkHTTPDecisions is POST /v1/decisions over loopback HTTP with the
 // load generator in the same process (it shares the 2 cores). Each b.N
-// iteration is one bounded run of 20,000 requests from 32 connections.
+// iteration is one bounded run of 20,000 requests from 8, 16 or 32
+// keep-alive connections.
 func BenchmarkHTTPDecisions(b *testing.B) {
 	e, _ := benchEnv(b, "NORMAL", 2000)
 	bodies := make([][]byte, 2000)
 	for i := range bodies {
 		bodies[i] = fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers"}`, 20100000+i)
 	}
-	e.logs = nil
-	b.ResetTimer()
-	for b.Loop() {
-		url := e.srv.URL + "/v1/decisions"
-		r := load(b, e.keys[auth.Developer], 20000, 32, func(i int) (string, []byte) { return url, bodies[i%len(bodies)] }, "POST", 200)
-		r.report(b)
+	url := e.srv.URL + "/v1/decisions"
+	for _, conc := range []int{8, 16, 32} {
+		b.Run(fmt.Sprintf("conns=%d", conc), func(b *testing.B) {
+			for b.Loop() {
+				r := load(b, e.keys[auth.Developer], 20000, conc, func(i int) (string, []byte) { return url, bodies[i%len(bodies)] }, "POST", 200)
+				r.report(b)
+			}
+		})
 	}
 }
 

@@ -72,7 +72,13 @@ func newEnv(t testing.TB, open func(testing.TB) store.Store) *env {
 	st := open(t)
 	master, _ := vault.NewKey()
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Tests log at debug level so the identifier scan sees every line;
+	// benchmarks at info, as production does.
+	level := slog.LevelDebug
+	if _, ok := t.(*testing.B); ok {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	ix := index.New()
 	svc := service.New(service.Config{Store: st, Index: ix, MasterKey: master, DefaultRegion: "DK", Logger: log})
 	t.Cleanup(svc.Close)
