@@ -1,0 +1,66 @@
+package app
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return Load(fs, args, func(k string) string { return env[k] })
+}
+
+// TestConfigPrecedence: flags beat the environment, which beats the config
+// file, which beats the defaults.
+func TestConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cg.toml")
+	os.WriteFile(file, []byte("addr = \"127.0.0.1:9000\"\ndata = \"/from/file\"\nlog_format = \"json\"\nshutdown_timeout = \"3s\"\n"), 0o600)
+
+	c, err := load(t, []string{"--config", file}, nil)
+	if err != nil || c.Addr != "127.0.0.1:9000" || c.Data != "/from/file" || c.LogFormat != "json" || c.ShutdownTimeout != 3*time.Second {
+		t.Fatalf("file: %+v %v", c, err)
+	}
+	c, err = load(t, nil, map[string]string{"CONSENTGATE_CONFIG": file, "CONSENTGATE_DATA": "/from/env", "CONSENTGATE_SHUTDOWN_TIMEOUT": "7s"})
+	if err != nil || c.Data != "/from/env" || c.Addr != "127.0.0.1:9000" || c.ShutdownTimeout != 7*time.Second {
+		t.Fatalf("env over file: %+v %v", c, err)
+	}
+	c, err = load(t, []string{"--data", "/from/flag"}, map[string]string{"CONSENTGATE_CONFIG": file, "CONSENTGATE_DATA": "/from/env"})
+	if err != nil || c.Data != "/from/flag" {
+		t.Fatalf("flag over env: %+v %v", c, err)
+	}
+	c, err = load(t, nil, nil)
+	if err != nil || c.Addr != "127.0.0.1:8080" || c.Data != "./data" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	if err := c.Validate(); err != nil || c.MasterKeyFile != filepath.Join("data", "master.key") {
+		t.Fatalf("validate defaults: %v %q", err, c.MasterKeyFile)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cg.toml")
+	os.WriteFile(file, []byte("adr = \"x\"\n"), 0o600)
+	if _, err := load(t, []string{"--config", file}, nil); err == nil || !strings.Contains(err.Error(), "unknown setting") {
+		t.Fatalf("unknown config key: %v", err)
+	}
+	if _, err := load(t, []string{"--config", "/does/not/exist.toml"}, nil); err == nil {
+		t.Fatal("missing config file accepted")
+	}
+	if _, err := load(t, nil, map[string]string{"CONSENTGATE_SHUTDOWN_TIMEOUT": "soon"}); err == nil {
+		t.Fatal("bad duration accepted")
+	}
+	c, _ := load(t, []string{"--log-level", "loud", "--sqlite-synchronous", "off", "--default-region", "DNK"}, nil)
+	err := c.Validate()
+	for _, want := range []string{"log-level", "sqlite-synchronous", "default-region"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate did not report %s: %v", want, err)
+		}
+	}
+}
