@@ -99,7 +99,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("loading the decision index: %w", err)
 	}
-	if err := svc.OpenLedger(ctx, service.LedgerOptions{Origin: cfg.LedgerOrigin, CheckpointFile: cfg.LedgerCheckpointFile}); err != nil {
+	if err := svc.OpenLedger(ctx, service.LedgerOptions{Origin: cfg.LedgerOrigin,
+		CheckpointFile: cfg.LedgerCheckpointFile, CheckpointURL: cfg.LedgerCheckpointURL}); err != nil {
 		svc.Close()
 		st.Close()
 		return nil, err

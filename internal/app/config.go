@@ -30,6 +30,7 @@ type Config struct {
 	// receives a copy of each checkpoint, and how often one is signed.
 	LedgerOrigin             string        `toml:"ledger_origin"`
 	LedgerCheckpointFile     string        `toml:"ledger_checkpoint_file"`
+	LedgerCheckpointURL      string        `toml:"ledger_checkpoint_url"`
 	LedgerCheckpointInterval time.Duration `toml:"ledger_checkpoint_interval"`
 	Demo                     bool          `toml:"-"`
 }
@@ -60,6 +61,7 @@ func (c *Config) options() []option {
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
 		{name: "ledger-origin", help: "the consent ledger's name in its signed checkpoints (a host name and path)", str: &c.LedgerOrigin},
 		{name: "ledger-checkpoint-file", help: "append every signed ledger checkpoint to this file, outside the database", str: &c.LedgerCheckpointFile},
+		{name: "ledger-checkpoint-url", help: "POST every signed ledger checkpoint to this URL (a witness or archive)", str: &c.LedgerCheckpointURL},
 		{name: "ledger-checkpoint-interval", help: "how often a ledger checkpoint is signed when the tree grew", dur: &c.LedgerCheckpointInterval},
 	}
 }
@@ -145,6 +147,9 @@ func (c *Config) Validate() error {
 	c.DefaultRegion = strings.ToUpper(c.DefaultRegion)
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.Data, "master.key")
+	}
+	if u := c.LedgerCheckpointURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		errs = append(errs, errors.New("ledger-checkpoint-url must be an http(s) URL"))
 	}
 	if c.LedgerCheckpointInterval < time.Second {
 		errs = append(errs, errors.New("ledger-checkpoint-interval must be at least 1s"))

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -40,7 +42,16 @@ func fetch(t *testing.T, url, key string) []byte {
 func TestLedgerVerifyCommands(t *testing.T) {
 	data := t.TempDir()
 	cpFile := filepath.Join(t.TempDir(), "checkpoints.txt")
-	s := startServe(t, "--demo", "--data", data, "--ledger-checkpoint-file", cpFile)
+	var mu sync.Mutex
+	var posted [][]byte
+	witness := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posted = append(posted, b)
+		mu.Unlock()
+	}))
+	defer witness.Close()
+	s := startServe(t, "--demo", "--data", data, "--ledger-checkpoint-file", cpFile, "--ledger-checkpoint-url", witness.URL+"/cp")
 	base := "http://" + s.addr
 	_, c := call(t, "POST", base+"/v1/contacts", s.key, `{"identifiers":{"email":"anna@example.com"}}`)
 	id := c["id"].(string)
@@ -70,6 +81,13 @@ func TestLedgerVerifyCommands(t *testing.T) {
 	if rc := s.stop(); rc != 0 {
 		t.Fatalf("serve: %d %s", rc, s.stderr.String())
 	}
+	// The witness got the same checkpoints as the file.
+	mu.Lock()
+	cps, _ := os.ReadFile(cpFile)
+	if len(posted) == 0 || !bytes.Contains(cps, posted[len(posted)-1]) {
+		t.Fatalf("witness got %d checkpoints, not matching the file", len(posted))
+	}
+	mu.Unlock()
 
 	out.Reset()
 	errb.Reset()

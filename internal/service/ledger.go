@@ -1,12 +1,15 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
 	"github.com/consentgate/consentgate/internal/auth"
@@ -34,6 +37,7 @@ type ledgerState struct {
 	log            *ledger.Log
 	signer         *ledger.Signer
 	checkpointFile string
+	checkpointURL  string
 
 	mu        sync.Mutex // one sequencing or checkpointing pass at a time on this node
 	watermark int64
@@ -46,6 +50,9 @@ type LedgerOptions struct {
 	// CheckpointFile, when set, receives a copy of every checkpoint, so that a
 	// copy exists outside the operator's database.
 	CheckpointFile string
+	// CheckpointURL, when set, receives every checkpoint as a POST
+	// (text/plain): a witness, an archive, another organisation's server.
+	CheckpointURL string
 }
 
 func ledgerKeyAAD() []byte { return []byte("consentgate/ledger-key/v1|" + ledgerKeyName) }
@@ -89,7 +96,8 @@ func (s *Service) OpenLedger(ctx context.Context, opt LedgerOptions) error {
 	if signer.VerifierKey() != vkey {
 		return fmt.Errorf("ledger key: stored verifier key does not match the signer")
 	}
-	s.ledger = &ledgerState{log: ledger.NewLog(s.store.Ledger()), signer: signer, checkpointFile: opt.CheckpointFile}
+	s.ledger = &ledgerState{log: ledger.NewLog(s.store.Ledger()), signer: signer,
+		checkpointFile: opt.CheckpointFile, checkpointURL: opt.CheckpointURL}
 	return nil
 }
 
@@ -178,7 +186,33 @@ func (s *Service) CheckpointLedger(ctx context.Context) (bool, error) {
 			s.log.ErrorContext(ctx, "writing the external checkpoint copy", "file", l.checkpointFile, "err", err)
 		}
 	}
+	if l.checkpointURL != "" {
+		if err := postCheckpoint(ctx, l.checkpointURL, note); err != nil {
+			s.log.ErrorContext(ctx, "sending the checkpoint copy", "err", err)
+		}
+	}
 	return true, nil
+}
+
+// postCheckpoint sends a checkpoint to an outside URL. The URL is the
+// operator's configuration and is never logged (it may carry a token).
+func postCheckpoint(ctx context.Context, url string, note []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(note))
+	if err != nil {
+		return errors.New("invalid checkpoint URL")
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return errors.New("checkpoint URL unreachable")
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("checkpoint URL answered %d", resp.StatusCode)
+	}
+	return nil
 }
 
 func appendFile(path string, b []byte) error {
