@@ -17,8 +17,10 @@ import (
 
 	"github.com/consentgate/consentgate/internal/httpapi"
 	"github.com/consentgate/consentgate/internal/index"
+	"github.com/consentgate/consentgate/internal/outbox"
 	"github.com/consentgate/consentgate/internal/service"
 	"github.com/consentgate/consentgate/internal/store"
+	"github.com/consentgate/consentgate/internal/store/postgres"
 	"github.com/consentgate/consentgate/internal/store/sqlite"
 	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,8 +38,11 @@ type App struct {
 	Service *service.Service
 	Index   *index.Index
 	feed    *feed
+	outbox  *outbox.Dispatcher // sending.go
 	// sequencer moves committed consent events into the ledger.
 	sequencer *sequencer
+	forwarder *service.Forwarder // inbound.go
+	purger    *purger            // purge.go: the retention purge on a schedule
 	srv       *http.Server
 	ln        net.Listener
 	served    chan error
@@ -68,7 +73,12 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 		log.Warn("GENERATED A NEW MASTER KEY: back it up now, apart from the data; without it every identifier in the database is unreadable",
 			"path", cfg.MasterKeyFile)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, DBFileName), sqlite.Options{Synchronous: cfg.Synchronous})
+	var st store.Store
+	if cfg.DB != "" {
+		st, err = postgres.Open(ctx, cfg.DB, postgres.Options{})
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(cfg.Data, DBFileName), sqlite.Options{Synchronous: cfg.Synchronous})
+	}
 	if err != nil {
 		return nil, key, err
 	}
@@ -87,6 +97,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	ix := index.New()
 	svc := service.New(service.Config{Store: st, Index: ix, MasterKey: key, DefaultRegion: cfg.DefaultRegion, Logger: log})
+	svc.ConfigureRecords(cfg.RecordsConfig())
 	if err := svc.CheckMasterKey(ctx); err != nil {
 		svc.Close()
 		st.Close()
@@ -109,7 +120,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	log.Info("decision index loaded", "contacts", stats.Contacts, "states", stats.States, "duration", time.Since(start).Round(time.Millisecond))
 	ix.MarkReady()
 	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, log),
-		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log)}, nil
+		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log), purger: newPurger(svc, 0, log)}, nil
 }
 
 // Start listens and serves in the background.
@@ -122,6 +133,10 @@ func (a *App) Start() error {
 		return err
 	}
 	a.ln = ln
+	if err := a.startOutbox(reg, ln.Addr().String()); err != nil {
+		ln.Close()
+		return err
+	}
 	a.srv = &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
@@ -129,6 +144,8 @@ func (a *App) Start() error {
 	go func() { a.served <- a.srv.Serve(ln) }()
 	a.feed.start()
 	a.sequencer.start()
+	a.startInbound()
+	a.purger.start()
 	a.log.Info("consentgate listening", "addr", ln.Addr().String(), "store", a.Store.Dialect())
 	return nil
 }
@@ -157,6 +174,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if err := <-a.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	a.stopInbound()
+	a.purger.stop()
+	if err := a.stopOutbox(ctx); err != nil { // drain sends before the committer and the store go
+		errs = append(errs, err)
 	}
 	a.feed.stop()
 	a.Service.Close()

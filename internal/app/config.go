@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,14 +26,27 @@ type Config struct {
 	LogFormat       string        `toml:"log_format"`
 	LogLevel        string        `toml:"log_level"`
 	Synchronous     string        `toml:"sqlite_synchronous"`
+	DB              string        `toml:"db"` // "": SQLite in Data; else a postgres:// URL, maybe with a password (Redacted masks it)
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	// Sending (docs/sending.md): where recipients reach the gateway, rate
+	// limits (messages/s) and the daily volume cap per tenant.
+	PublicURL      string `toml:"public_url"`
+	SendRateTenant string `toml:"send_rate_tenant"`
+	SendRateSender string `toml:"send_rate_sender"`
+	SendDailyCap   string `toml:"send_daily_cap"`
 	// The consent ledger: the name in its checkpoints, an external file that
 	// receives a copy of each checkpoint, and how often one is signed.
 	LedgerOrigin             string        `toml:"ledger_origin"`
 	LedgerCheckpointFile     string        `toml:"ledger_checkpoint_file"`
 	LedgerCheckpointURL      string        `toml:"ledger_checkpoint_url"`
 	LedgerCheckpointInterval time.Duration `toml:"ledger_checkpoint_interval"`
-	Demo                     bool          `toml:"-"`
+	// Where the data is kept, for the record of processing (docs/records.md):
+	// ISO 3166 country codes of the database and of its backups, and a free
+	// text region (data centre, cloud region).
+	StoreCountry  string `toml:"store_country"`
+	StoreRegion   string `toml:"store_region"`
+	BackupCountry string `toml:"backup_country"`
+	Demo          bool   `toml:"-"`
 }
 
 // Defaults returns the default configuration.
@@ -58,11 +72,19 @@ func (c *Config) options() []option {
 		{name: "log-format", help: "log format: text or json", str: &c.LogFormat},
 		{name: "log-level", help: "log level: debug, info, warn, error", str: &c.LogLevel},
 		{name: "sqlite-synchronous", help: "SQLite synchronous mode: FULL (durable on power loss) or NORMAL", str: &c.Synchronous},
+		{name: "db", help: "database: empty for SQLite in the data directory, or a postgres:// URL (a password is better given by PGPASSWORD or ~/.pgpass)", str: &c.DB},
+		{name: "public-url", help: "URL where recipients reach this gateway (one-click unsubscribe links; default http://ADDR)", str: &c.PublicURL},
+		{name: "send-rate-tenant", help: "messages/s a tenant may send (0: no limit)", str: &c.SendRateTenant},
+		{name: "send-rate-sender", help: "messages/s one sender address may send (0: no limit)", str: &c.SendRateSender},
+		{name: "send-daily-cap", help: "messages a tenant may send per UTC day (0: no cap)", str: &c.SendDailyCap},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
 		{name: "ledger-origin", help: "the consent ledger's name in its signed checkpoints (a host name and path)", str: &c.LedgerOrigin},
 		{name: "ledger-checkpoint-file", help: "append every signed ledger checkpoint to this file, outside the database", str: &c.LedgerCheckpointFile},
 		{name: "ledger-checkpoint-url", help: "POST every signed ledger checkpoint to this URL (a witness or archive)", str: &c.LedgerCheckpointURL},
 		{name: "ledger-checkpoint-interval", help: "how often a ledger checkpoint is signed when the tree grew", dur: &c.LedgerCheckpointInterval},
+		{name: "store-country", help: "ISO 3166 country where the database is kept (record of processing)", str: &c.StoreCountry},
+		{name: "store-region", help: "data centre or cloud region of the database, free text (record of processing)", str: &c.StoreRegion},
+		{name: "backup-country", help: "ISO 3166 country where backups of the database are kept (record of processing)", str: &c.BackupCountry},
 	}
 }
 
@@ -137,6 +159,13 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
 	}
+	if c.DB != "" {
+		// The parse error is not shown: it would repeat the URL, password
+		// and all.
+		if u, err := url.Parse(c.DB); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("db: must be empty (SQLite in the data directory) or a postgres:// or postgresql:// URL"))
+		}
+	}
 	c.Synchronous = strings.ToUpper(c.Synchronous)
 	if c.Synchronous != "FULL" && c.Synchronous != "NORMAL" {
 		errs = append(errs, fmt.Errorf("sqlite-synchronous: %q is not FULL or NORMAL", c.Synchronous))
@@ -154,6 +183,10 @@ func (c *Config) Validate() error {
 	if c.LedgerCheckpointInterval < time.Second {
 		errs = append(errs, errors.New("ledger-checkpoint-interval must be at least 1s"))
 	}
+	errs = append(errs, c.checkLocation()...)
+	if _, err := c.sendConfig(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))
 	}
@@ -161,11 +194,28 @@ func (c *Config) Validate() error {
 }
 
 // Redacted returns the configuration as text for logs and `config` dumps.
-// Nothing in Config is secret itself (the master key is a path), but the
-// method is where a secret setting would be masked.
+// The database URL may hold a password, which is masked (the master key is
+// a path, not a secret itself).
 func (c Config) Redacted() string {
-	return fmt.Sprintf("addr=%s data=%s master_key_file=%s default_region=%s log=%s/%s sqlite_synchronous=%s",
-		c.Addr, c.Data, c.MasterKeyFile, c.DefaultRegion, c.LogFormat, c.LogLevel, c.Synchronous)
+	return fmt.Sprintf("addr=%s data=%s db=%s master_key_file=%s default_region=%s log=%s/%s sqlite_synchronous=%s",
+		c.Addr, c.Data, redactDB(c.DB), c.MasterKeyFile, c.DefaultRegion, c.LogFormat, c.LogLevel, c.Synchronous)
+}
+
+// redactDB masks the password of a database URL, in its user part and in a
+// password parameter.
+func redactDB(db string) string {
+	if db == "" {
+		return "sqlite"
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // EnsureDataDir creates the data directory, private to its owner.

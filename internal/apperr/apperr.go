@@ -14,21 +14,39 @@ type Code string
 
 // The error codes.
 const (
-	InvalidRequest    Code = "invalid_request"    // malformed JSON, unknown fields, wrong types
-	InvalidIdentifier Code = "invalid_identifier" // unparseable phone or e-mail
-	UnknownPurpose    Code = "unknown_purpose"
-	UnknownChannel    Code = "unknown_channel"
-	InvalidPurpose    Code = "invalid_purpose"
-	InvalidConsent    Code = "invalid_consent"
-	ChannelNotAllowed Code = "channel_not_allowed" // channel not among the purpose's channels
-	NotFound          Code = "not_found"
-	Conflict          Code = "conflict"
-	Unauthenticated   Code = "unauthenticated"
-	Forbidden         Code = "forbidden"
-	TooLarge          Code = "request_too_large"
-	UnsupportedMedia  Code = "unsupported_media_type"
-	Unavailable       Code = "unavailable"
-	Internal          Code = "internal"
+	InvalidRequest      Code = "invalid_request"    // malformed JSON, unknown fields, wrong types
+	InvalidIdentifier   Code = "invalid_identifier" // unparseable phone or e-mail
+	UnknownPurpose      Code = "unknown_purpose"
+	UnknownChannel      Code = "unknown_channel"
+	InvalidPurpose      Code = "invalid_purpose"
+	InvalidConsent      Code = "invalid_consent"
+	ChannelNotAllowed   Code = "channel_not_allowed" // channel not among the purpose's channels
+	NotFound            Code = "not_found"
+	Conflict            Code = "conflict"
+	Unauthenticated     Code = "unauthenticated"
+	Forbidden           Code = "forbidden"
+	TooLarge            Code = "request_too_large"
+	UnsupportedMedia    Code = "unsupported_media_type"
+	Unavailable         Code = "unavailable"
+	NotPermitted        Code = "not_permitted"          // the decision refused the message; Details carry it
+	RateLimited         Code = "rate_limited"           // per-tenant or per-sender rate exceeded; retry later
+	VolumeCapExceeded   Code = "volume_cap_exceeded"    // the tenant's daily message cap is used up
+	UnknownSender       Code = "unknown_sender"         // an inbound message to an address no tenant registered
+	SenderNotAllowed    Code = "sender_not_allowed"     // a send from an address the tenant has not registered on the channel, or that does not carry the purpose
+	InvalidMessage      Code = "invalid_message"        // body, subject or recipient unusable for the channel
+	ChannelNotReady     Code = "channel_not_configured" // no provider for the channel
+	InvalidProvider     Code = "invalid_provider"
+	IdempotencyReused   Code = "idempotency_key_reused" // the key was used for a different request
+	InvalidSignature    Code = "invalid_signature"      // an inbound webhook's signature is missing, stale or wrong
+	InvalidKeyword      Code = "invalid_keyword"        // a tenant keyword rule or reply template is refused
+	InvalidSender       Code = "invalid_sender"         // a sender address does not fit its kind or channel
+	UndeclaredAttribute Code = "undeclared_attribute"   // a contact attribute the tenant has not declared (data minimisation)
+	InvalidAttribute    Code = "invalid_attribute"      // a declared attribute's value has the wrong type
+	LegalHold           Code = "legal_hold"             // erasure blocked by a legal hold; Details carry the reason
+	InvalidDSR          Code = "invalid_dsr"            // a data-subject request that cannot be processed as given
+	NotAcceptable       Code = "not_acceptable"         // no representation in the requested format (Accept or ?format=)
+	InvalidRecord       Code = "invalid_record"         // a DPIA, breach or processor declaration is refused
+	Internal            Code = "internal"
 )
 
 // Error is an application error.

@@ -33,11 +33,16 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the API and workers (--demo seeds a demo tenant)", serve},
-		{"keys", "keys create --tenant NAME --role ROLE: create an API key (and the tenant if new)", keys},
+		{"keys", "keys create|rotate|rotate-master: API keys; rotate a tenant's data key or the master key", keys},
+		{"users", "users create --tenant NAME --email ADDRESS --role ROLE < password: create a web UI user", usersCmd},
+		{"audit", "audit verify --data DIR: recompute the audit trail's hash chain and report the first break", auditCmd},
+		{"dsr", "dsr create|list|get|execute|export|extend|hold|release: data-subject requests", dsrCmd},
+		{"purge", "purge --data DIR [--dry-run]: remove data past its retention period", purgeCmd},
 		{"migrate", "apply database migrations and exit", migrate},
 		{"ledger", "ledger verify --data DIR: recompute the consent ledger and check every checkpoint", ledgerCmd},
 		{"receipt", "receipt verify FILE --key KEY: check a consent receipt offline", receiptCmd},
 		{"keyword", "keyword classify [--lang CODE]: classify replies from stdin, one JSON line each", keywordCmd},
+		{"ropa", "ropa [--tenant NAME] [--format json|csv|markdown|pdf] [--what record|datamap|dpia]: the record of processing", ropaCmd},
 		{"version", "print the version", version},
 	}
 }

@@ -18,8 +18,15 @@ import (
 )
 
 func keys(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 && args[0] == "rotate" {
+		return keysRotate(ctx, args[1:], env) // privacy.go
+	}
+	if len(args) > 0 && args[0] == "rotate-master" {
+		return keysRotateMaster(ctx, args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return errUsage{"usage: consentgate keys create --data DIR --tenant NAME --role ROLE [--label TEXT] [--expires 90d]"}
+		return errUsage{"usage: consentgate keys create --data DIR --tenant NAME --role ROLE [--label TEXT] [--expires 90d]\n" +
+			"       consentgate keys rotate --data DIR --tenant NAME\n       consentgate keys rotate-master --data DIR --new-key-file FILE"}
 	}
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)

@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type API struct {
 	ready   func(context.Context) error
 	metrics *metrics
 	mux     *http.ServeMux
+	limits  *limiter
 
 	promHandler http.Handler
 }
@@ -39,6 +41,8 @@ type Config struct {
 	// Ready reports whether the node can serve (store reachable, index
 	// loaded); /readyz answers 503 while it returns an error.
 	Ready func(context.Context) error
+	// Limits are the abuse limits; nil means DefaultLimits.
+	Limits *Limits
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, pr auth.Principal) error
@@ -69,11 +73,75 @@ func (a *API) routes() []route {
 		{"GET", "/v1/contacts/{id}/consents", a.listConsents, false},
 		{"POST", "/v1/decisions", a.decide, false},
 		{"POST", "/v1/decisions/batch", a.decideBatch, false},
+		{"POST", "/v1/senders", a.createSender, false},
+		{"GET", "/v1/senders", a.listSenders, false},
+		{"GET", "/v1/senders/{id}", a.getSender, false},
+		{"POST", "/v1/keywords", a.createKeyword, false},
+		{"GET", "/v1/keywords", a.listKeywords, false},
+		{"DELETE", "/v1/keywords/{id}", a.deleteKeyword, false},
+		{"POST", "/v1/keywords/classify", a.classify, false},
+		{"GET", "/v1/reply-templates", a.listReplyTemplates, false},
+		{"PUT", "/v1/reply-templates/{kind}/{language}", a.putReplyTemplate, false},
+		{"DELETE", "/v1/reply-templates/{kind}/{language}", a.deleteReplyTemplate, false},
+		{"POST", "/v1/webhook-secrets", a.putWebhookSecret, false},
+		{"GET", "/v1/webhook-secrets", a.listWebhookSecrets, false},
+		{"PUT", "/v1/forwarding", a.putForwarding, false},
+		{"GET", "/v1/forwarding", a.getForwarding, false},
+		{"PUT", "/v1/tenant/profile", a.putTenantProfile, false},
+		{"GET", "/v1/tenant/profile", a.getTenantProfile, false},
+		{"POST", "/v1/inbound/{channel}", a.inboundGeneric, true},
+		{"POST", "/v1/inbound/twilio", a.inboundTwilio, true},
+		{"POST", "/v1/inbound/whatsapp-cloud", a.inboundWhatsApp, true},
+		{"POST", "/v1/messages", a.sendMessage, false},
+		{"POST", "/v1/messages/batch", a.sendMessages, false},
+		{"GET", "/v1/messages/{id}", a.getMessage, false},
+		{"GET", "/v1/providers", a.listProviders, false},
+		{"PUT", "/v1/providers/{channel}", a.putProvider, false},
+		{"DELETE", "/v1/providers/{channel}", a.deleteProvider, false},
+		{"POST", "/v1/delivery-reports/{tenant}/{channel}", a.deliveryReport, true},
+		{"GET", "/v1/unsubscribe/{token}", a.unsubscribeForm, true},
+		{"POST", "/v1/unsubscribe/{token}", a.unsubscribe, true},
+		{"POST", "/v1/keys", a.createKey, false},
+		{"GET", "/v1/keys", a.listKeys, false},
+		{"DELETE", "/v1/keys/{id}", a.revokeKey, false},
+		{"POST", "/v1/users", a.createUser, false},
+		{"GET", "/v1/users", a.listUsers, false},
+		{"DELETE", "/v1/users/{id}", a.deleteUser, false},
+		{"GET", "/v1/audit", a.listAudit, false},
+		{"GET", "/v1/audit/export", a.exportAudit, false},
 		{"GET", "/v1/ledger/key", a.ledgerKey, true},
 		{"GET", "/v1/ledger/checkpoint", a.ledgerCheckpoint, true},
 		{"GET", "/v1/ledger/consistency", a.ledgerConsistency, true},
 		{"GET", "/v1/events/{id}/receipt", a.eventReceipt, false},
 		{"GET", "/v1/contacts/{id}/receipts", a.contactReceipts, false},
+		{"POST", "/v1/attributes", a.createAttribute, false},
+		{"GET", "/v1/attributes", a.listAttributes, false},
+		{"POST", "/v1/dsr", a.createDSR, false},
+		{"GET", "/v1/dsr", a.listDSRs, false},
+		{"GET", "/v1/dsr/{id}", a.getDSR, false},
+		{"POST", "/v1/dsr/{id}/extend", a.extendDSR, false},
+		{"POST", "/v1/dsr/{id}/execute", a.executeDSR, false},
+		{"GET", "/v1/dsr/{id}/export", a.dsrExport, false},
+		{"PUT", "/v1/contacts/{id}/legal-hold", a.putLegalHold, false},
+		{"DELETE", "/v1/contacts/{id}/legal-hold", a.deleteLegalHold, false},
+		{"GET", "/v1/retention", a.getRetention, false},
+		{"PUT", "/v1/retention", a.putRetention, false},
+		{"GET", "/v1/retention/purges", a.listPurges, false},
+		{"GET", "/v1/ropa", a.getRopa, false},
+		{"GET", "/v1/ropa/versions", a.listRopaVersions, false},
+		{"GET", "/v1/datamap", a.getDataMap, false},
+		{"GET", "/v1/processors", a.listProcessors, false},
+		{"PUT", "/v1/processors/{channel}", a.putProcessor, false},
+		{"GET", "/v1/dpias", a.listDPIAs, false},
+		{"GET", "/v1/dpias/{purpose}", a.getDPIA, false},
+		{"PUT", "/v1/dpias/{purpose}", a.putDPIA, false},
+		{"POST", "/v1/dpias/{purpose}/signoff", a.signOffDPIA, false},
+		{"GET", "/v1/breaches", a.listBreaches, false},
+		{"POST", "/v1/breaches", a.createBreach, false},
+		{"GET", "/v1/breaches/{id}", a.getBreach, false},
+		{"PATCH", "/v1/breaches/{id}", a.updateBreach, false},
+		{"GET", "/v1/breaches/{id}/affected", a.breachAffected, false},
+		{"GET", "/v1/compliance/figures", a.complianceFigures, false},
 	}
 }
 
@@ -87,8 +155,12 @@ func New(cfg Config) *API {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	limits := DefaultLimits()
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
 	a := &API{svc: cfg.Service, log: log, ready: cfg.Ready, metrics: newMetrics(reg, cfg.Service), mux: http.NewServeMux(),
-		promHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
+		limits: newLimiter(limits, nil), promHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
 	for _, rt := range a.routes() {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.wrap(rt))
 	}
@@ -117,19 +189,23 @@ func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rid := ulid.Make().String()
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rid))
+		r = r.WithContext(service.WithRequestID(context.WithValue(r.Context(), requestIDKey, rid), rid))
 		w.Header().Set("X-Request-Id", rid)
 		sw := &statusWriter{ResponseWriter: w}
 		var pr auth.Principal
-		var err error
-		if !rt.public {
-			pr, err = a.authenticate(r)
-		}
+		err := a.admit(r, rt, &pr)
 		if err == nil {
 			err = rt.h(sw, r, pr)
 		}
 		if err != nil {
 			ae := apperr.As(err)
+			if ae.Code == apperr.Forbidden {
+				perm, _ := ae.Details["permission"].(string)
+				a.svc.RecordDenied(r.Context(), pr, name, perm)
+			}
+			if ra, ok := ae.Details["retry_after"].(int); ok && ae.Code == apperr.RateLimited {
+				sw.Header().Set("Retry-After", strconv.Itoa(ra))
+			}
 			p := problemOf(ae, rid)
 			writeProblem(sw, p)
 			if p.Status >= 500 {
@@ -147,14 +223,40 @@ func (a *API) wrap(rt route) http.Handler {
 	})
 }
 
-// authenticate reads the bearer key. Keys are accepted only in the
-// Authorization header, never in a URL.
-func (a *API) authenticate(r *http.Request) (auth.Principal, error) {
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "a valid API key is required (Authorization: Bearer cg_...)")
+// admit applies the abuse limits and, on routes that need a key,
+// authenticates: the source address's rate first, then its failed-
+// authentication backoff, then the key, then the key's rate.
+func (a *API) admit(r *http.Request, rt route, pr *auth.Principal) error {
+	addr := sourceAddr(r)
+	if wait, ok := a.limits.allowAddr(addr); !ok {
+		return tooMany(wait, "address")
 	}
+	if rt.public {
+		return nil
+	}
+	if wait, blocked := a.limits.blocked(addr); blocked {
+		return tooMany(wait, "address")
+	}
+	p, err := a.authenticate(r)
+	if apperr.CodeOf(err) == apperr.Unauthenticated {
+		a.limits.failed(addr)
+	}
+	if err != nil {
+		return err
+	}
+	a.limits.succeeded(addr)
+	*pr = p
+	if wait, ok := a.limits.allowKey(p.KeyID); !ok {
+		return tooMany(wait, "key")
+	}
+	return nil
+}
+
+// authenticate reads the bearer key. Keys are accepted only in the
+// Authorization header, never in a URL. A missing or malformed header goes
+// to the service too, which records every failed authentication.
+func (a *API) authenticate(r *http.Request) (auth.Principal, error) {
+	secret, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return a.svc.Authenticate(r.Context(), strings.TrimSpace(secret))
 }
 

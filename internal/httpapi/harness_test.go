@@ -54,16 +54,19 @@ func (b *syncBuffer) String() string {
 // env is a running API over a real store, with two tenants and a key per
 // role in the first.
 type env struct {
-	t       testing.TB
-	srv     *httptest.Server
-	svc     *service.Service
-	store   store.Store
-	index   *index.Index
-	logs    *syncBuffer
-	tenant  string
-	other   string
-	keys    map[auth.Role]string
-	foreign string // owner key of the other tenant
+	t            testing.TB
+	srv          *httptest.Server
+	svc          *service.Service
+	store        store.Store
+	index        *index.Index
+	logs         *syncBuffer
+	tenant       string
+	other        string
+	keys         map[auth.Role]string
+	foreign      string               // owner key of the other tenant
+	keyIDs       map[auth.Role]string // ids of keys, for audit assertions
+	foreignKeyID string
+	master       vault.Key
 }
 
 func newEnv(t testing.TB, open func(testing.TB) store.Store) *env {
@@ -89,27 +92,38 @@ func newEnv(t testing.TB, open func(testing.TB) store.Store) *env {
 	if err := svc.OpenLedger(ctx, service.LedgerOptions{Origin: "test.consentgate.local/ledger"}); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: svc, store: st, index: ix, logs: logs, keys: map[auth.Role]string{}}
+	e := &env{t: t, svc: svc, store: st, index: ix, logs: logs, keys: map[auth.Role]string{}, master: master,
+		keyIDs: map[auth.Role]string{}}
 	tn, err := svc.CreateTenant(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.tenant = tn.ID
+	// Contacts accept declared attributes only (data minimisation); the
+	// scenarios use first_name.
+	if err := st.Write(ctx, func(tx store.Tx) error {
+		return tx.CreateAttributeDef(ctx, &store.AttributeDef{TenantID: tn.ID, Name: "first_name", Type: "string",
+			Category: "contact_details", Purpose: "newsletter", Retention: 365 * 24 * time.Hour, CreatedAt: time.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range auth.Roles {
-		k, _, err := svc.CreateAPIKey(ctx, tn.ID, r, string(r), time.Time{})
+		k, rec, err := svc.CreateAPIKey(ctx, tn.ID, r, string(r), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.keys[r] = k
+		e.keys[r], e.keyIDs[r] = k, rec.ID
 	}
 	other, err := svc.CreateTenant(ctx, "globex")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.other = other.ID
-	if e.foreign, _, err = svc.CreateAPIKey(ctx, other.ID, auth.Owner, "owner", time.Time{}); err != nil {
+	var frec *store.APIKey
+	if e.foreign, frec, err = svc.CreateAPIKey(ctx, other.ID, auth.Owner, "owner", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	e.foreignKeyID = frec.ID
 	api := New(Config{Service: svc, Logger: log, Ready: func(context.Context) error { return nil }})
 	e.srv = httptest.NewServer(api)
 	t.Cleanup(e.srv.Close)

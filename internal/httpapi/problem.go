@@ -14,16 +14,23 @@ func statusFor(c apperr.Code) int {
 	case apperr.InvalidRequest:
 		return http.StatusBadRequest
 	case apperr.InvalidIdentifier, apperr.UnknownPurpose, apperr.UnknownChannel, apperr.InvalidPurpose,
-		apperr.InvalidConsent, apperr.ChannelNotAllowed:
+		apperr.InvalidConsent, apperr.ChannelNotAllowed,
+		apperr.InvalidMessage, apperr.ChannelNotReady, apperr.InvalidProvider, apperr.IdempotencyReused, apperr.SenderNotAllowed,
+		apperr.InvalidKeyword, apperr.InvalidSender,
+		apperr.UndeclaredAttribute, apperr.InvalidAttribute, apperr.InvalidDSR, apperr.InvalidRecord:
 		return http.StatusUnprocessableEntity
-	case apperr.NotFound:
+	case apperr.NotAcceptable:
+		return http.StatusNotAcceptable
+	case apperr.NotFound, apperr.UnknownSender: // issue 3: an inbound message to an unregistered address is 404 unknown_sender
 		return http.StatusNotFound
-	case apperr.Conflict:
+	case apperr.Conflict, apperr.LegalHold:
 		return http.StatusConflict
-	case apperr.Unauthenticated:
+	case apperr.Unauthenticated, apperr.InvalidSignature:
 		return http.StatusUnauthorized
-	case apperr.Forbidden:
+	case apperr.Forbidden, apperr.NotPermitted:
 		return http.StatusForbidden
+	case apperr.RateLimited, apperr.VolumeCapExceeded:
+		return http.StatusTooManyRequests
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case apperr.UnsupportedMedia:

@@ -26,6 +26,13 @@ type step struct {
 	want    map[string]any
 	save    map[string]string // var -> answer field
 	check   func(t *testing.T, e *env, vars map[string]string, ans map[string]any)
+	// audit names the audit events (by action) the step must write; the
+	// runner checks that it writes exactly these, plus auth.failed for a
+	// 401 and access.denied for a 403 (see checkAudit).
+	audit []string
+	// actor names the variable holding the id of the key the step uses
+	// when that is not a role's key (a key a step created).
+	actor string
 }
 
 func TestScenarios(t *testing.T) { runScenarios(t, openSQLite) }
@@ -33,10 +40,18 @@ func TestScenarios(t *testing.T) { runScenarios(t, openSQLite) }
 // runScenarios runs every scenario against a fresh API over the store open
 // returns, so each backend runs the same table.
 func runScenarios(t *testing.T, open func(testing.TB) store.Store) {
-	for _, sc := range scenarios() {
+	runScenarioList(t, open, append(scenarios(), accessScenarios()...))
+}
+
+// runScenarioList runs the given scenarios, each against a fresh API.
+func runScenarioList(t *testing.T, open func(testing.TB) store.Store, list []scenario) {
+	for _, sc := range list {
 		t.Run(sc.name, func(t *testing.T) {
 			e := newEnv(t, open)
 			vars := map[string]string{"tenant": e.tenant}
+			for r, id := range e.keyIDs {
+				vars["key_"+string(r)] = id
+			}
 			for _, s := range sc.steps {
 				subst := func(x string) string {
 					for k, v := range vars {
@@ -52,7 +67,12 @@ func runScenarios(t *testing.T, open func(testing.TB) store.Store) {
 				if s.body != "" {
 					body = subst(s.body)
 				}
-				status, ans := e.do(s.method, subst(s.path), key, body, s.hdr...)
+				since := e.auditSeq()
+				hdr := make([]string, len(s.hdr))
+				for i, h := range s.hdr {
+					hdr[i] = subst(h)
+				}
+				status, ans := e.do(s.method, subst(s.path), key, body, hdr...)
 				if status != s.status {
 					t.Fatalf("%s: status %d, want %d (%v)", s.name, status, s.status, ans)
 				}
@@ -70,11 +90,12 @@ func runScenarios(t *testing.T, open func(testing.TB) store.Store) {
 				if s.check != nil {
 					s.check(t, e, vars, ans)
 				}
+				checkAudit(t, e, s, vars, since, status, ans, piiAndSecrets(e, vars))
 			}
-			// No identifier ever reaches a log line.
-			for _, pii := range []string{"20123456", "20 12 34 56", "anna@example.com", "Anna@Example.com", "31415926"} {
-				if strings.Contains(e.logs.String(), pii) {
-					t.Fatalf("log output contains an identifier (%s)", pii)
+			// No identifier, API key or password ever reaches a log line.
+			for _, x := range piiAndSecrets(e, vars) {
+				if strings.Contains(e.logs.String(), x) {
+					t.Fatalf("log output contains an identifier or a secret (%.8s…)", x)
 				}
 			}
 		})
@@ -91,10 +112,10 @@ const owner = auth.Owner
 func scenarios() []scenario {
 	createAnna := step{name: "create contact", method: "POST", path: "/v1/contacts", role: owner,
 		body:   `{"identifiers":{"phone":"+45 20 12 34 56","email":"Anna@Example.com"},"locale":"da-DK","attributes":{"first_name":"Anna"}}`,
-		status: 201, save: map[string]string{"contact": "id"}}
+		status: 201, save: map[string]string{"contact": "id"}, audit: []string{"contact.create"}}
 	grant := func(purpose, channel, extra string) step {
 		return step{name: "grant " + purpose + "/" + channel, method: "PUT", path: "/v1/contacts/{contact}/consents/" + purpose + "/" + channel, role: owner,
-			body: `{"status":"granted","source":"web","evidence":{"form":"signup","ip":"203.0.113.7"}` + extra + `}`, status: 200, save: map[string]string{"event": "event_id"}}
+			body: `{"status":"granted","source":"web","evidence":{"form":"signup","ip":"203.0.113.7"}` + extra + `}`, status: 200, save: map[string]string{"event": "event_id"}, audit: []string{"consent.change"}}
 	}
 	decide := func(name, to, channel, purpose string, allowed bool, reason string) step {
 		return step{name: name, method: "POST", path: "/v1/decisions", role: auth.Developer,
@@ -140,7 +161,7 @@ func scenarios() []scenario {
 			createAnna,
 			decide("no consent yet", phone, "sms", "offers", false, "no_consent"),
 			grant("offers", "sms", ""),
-			{name: "state", method: "GET", path: "/v1/contacts/{contact}/consents", role: auth.Support, status: 200,
+			{name: "state", method: "GET", path: "/v1/contacts/{contact}/consents", role: auth.Support, status: 200, audit: []string{"consent.list"},
 				check: func(t *testing.T, e *env, v map[string]string, ans map[string]any) {
 					cs := ans["consents"].([]any)
 					if len(cs) != 1 || cs[0].(map[string]any)["event_id"] != v["event"] || cs[0].(map[string]any)["status"] != "granted" {
@@ -153,7 +174,7 @@ func scenarios() []scenario {
 			decide("sms consent is not whatsapp consent", phone, "whatsapp", "offers", false, "no_consent"),
 			decide("channel outside purpose", `{"email":"anna@example.com"}`, "email", "offers", false, "purpose_channel_not_allowed"),
 			{name: "withdraw", method: "PUT", path: "/v1/contacts/{contact}/consents/offers/sms", role: owner,
-				body: `{"status":"withdrawn","source":"api"}`, status: 200, want: map[string]any{"status": "withdrawn"},
+				body: `{"status":"withdrawn","source":"api"}`, status: 200, want: map[string]any{"status": "withdrawn"}, audit: []string{"consent.change"},
 				check: func(t *testing.T, e *env, v map[string]string, _ map[string]any) {
 					if n := e.counts(e.tenant, v["contact"]); n != 2 {
 						t.Fatalf("events = %d, want 2 (append-only)", n)
@@ -161,7 +182,7 @@ func scenarios() []scenario {
 				}},
 			decide("withdrawn takes effect at once", phone, "sms", "offers", false, "consent_withdrawn"),
 			{name: "object", method: "PUT", path: "/v1/contacts/{contact}/consents/offers/whatsapp", role: owner,
-				body: `{"status":"objected"}`, status: 200},
+				body: `{"status":"objected"}`, status: 200, audit: []string{"consent.change"}},
 			decide("objected", phone, "whatsapp", "offers", false, "objected"),
 		}},
 		{"double opt-in", []step{
@@ -169,10 +190,10 @@ func scenarios() []scenario {
 				body: `{"key":"newsletter","name":"News","category":"marketing","basis":"consent","channels":["sms","email"],"double_opt_in":true}`, status: 201},
 			createAnna,
 			{name: "grant without confirmation is pending", method: "PUT", path: "/v1/contacts/{contact}/consents/newsletter/email", role: owner,
-				body: `{"status":"granted"}`, status: 200, want: map[string]any{"status": "pending", "confirmed": false}},
+				body: `{"status":"granted"}`, status: 200, want: map[string]any{"status": "pending", "confirmed": false}, audit: []string{"consent.change"}},
 			decide("pending", `{"email":"ANNA@example.com"}`, "email", "newsletter", false, "consent_pending"),
 			{name: "confirmed grant", method: "PUT", path: "/v1/contacts/{contact}/consents/newsletter/email", role: owner,
-				body: `{"status":"granted","confirmed":true,"evidence":{"confirmation":"link-click"}}`, status: 200, want: map[string]any{"status": "granted", "confirmed": true}},
+				body: `{"status":"granted","confirmed":true,"evidence":{"confirmation":"link-click"}}`, status: 200, want: map[string]any{"status": "granted", "confirmed": true}, audit: []string{"consent.change"}},
 			decide("confirmed", `{"email":"anna@example.com"}`, "email", "newsletter", true, "consent_granted"),
 		}},
 		{"contract and legal bases", []step{
@@ -181,19 +202,19 @@ func scenarios() []scenario {
 			decide("contract without contact", `{"phone":"+4531415926"}`, "sms", "order-updates", true, "contract"),
 			createAnna,
 			{name: "stop the channel", method: "PUT", path: "/v1/contacts/{contact}/consents/order-updates/sms", role: owner,
-				body: `{"status":"withdrawn"}`, status: 200},
+				body: `{"status":"withdrawn"}`, status: 200, audit: []string{"consent.change"}},
 			decide("channel stopped", phone, "sms", "order-updates", false, "channel_stopped"),
 		}},
 		{"contacts and masking", []step{
 			createAnna,
-			{name: "masked by default", method: "GET", path: "/v1/contacts/{contact}", role: auth.Support, status: 200,
+			{name: "masked by default", method: "GET", path: "/v1/contacts/{contact}", role: auth.Support, status: 200, audit: []string{"contact.read"},
 				check: func(t *testing.T, e *env, _ map[string]string, ans map[string]any) {
 					ids := ans["identifiers"].(map[string]any)
 					if ids["phone"] != "+45 •• •• •4 56" || ids["email"] != "a•••@example.com" || ans["revealed"] != false {
 						t.Fatalf("identifiers = %v", ids)
 					}
 				}},
-			{name: "reveal with reason", method: "GET", path: "/v1/contacts/{contact}", role: owner, hdr: []string{"X-Reveal-Reason", "ticket 4711"}, status: 200,
+			{name: "reveal with reason", method: "GET", path: "/v1/contacts/{contact}", role: owner, hdr: []string{"X-Reveal-Reason", "ticket 4711"}, status: 200, audit: []string{"contact.reveal"},
 				check: func(t *testing.T, e *env, _ map[string]string, ans map[string]any) {
 					ids := ans["identifiers"].(map[string]any)
 					if ids["phone"] != "+4520123456" || ids["email"] != "anna@example.com" {
@@ -202,13 +223,13 @@ func scenarios() []scenario {
 				}},
 			{name: "support may not reveal", method: "GET", path: "/v1/contacts/{contact}", role: auth.Support, hdr: []string{"X-Reveal-Reason", "curious"}, status: 403, code: "forbidden"},
 			{name: "marketer never sees contacts", method: "GET", path: "/v1/contacts/{contact}", role: auth.Marketer, status: 403},
-			{name: "lookup by body", method: "POST", path: "/v1/contacts/lookup", role: auth.Support, body: `{"email":"ANNA@EXAMPLE.COM"}`, status: 200,
+			{name: "lookup by body", method: "POST", path: "/v1/contacts/lookup", role: auth.Support, body: `{"email":"ANNA@EXAMPLE.COM"}`, status: 200, audit: []string{"contact.lookup"},
 				check: func(t *testing.T, e *env, v map[string]string, ans map[string]any) {
 					if ans["id"] != v["contact"] {
 						t.Fatalf("lookup found %v", ans["id"])
 					}
 				}},
-			{name: "lookup unknown", method: "POST", path: "/v1/contacts/lookup", role: owner, body: `{"phone":"+4531415926"}`, status: 404},
+			{name: "lookup unknown", method: "POST", path: "/v1/contacts/lookup", role: owner, body: `{"phone":"+4531415926"}`, status: 404, audit: []string{"contact.lookup"}},
 			{name: "lookup two identifiers", method: "POST", path: "/v1/contacts/lookup", role: owner, body: `{"phone":"+4531415926","email":"a@b.dk"}`, status: 400},
 			{name: "duplicate identifier", method: "POST", path: "/v1/contacts", role: owner, body: `{"identifiers":{"phone":"+4520123456"}}`, status: 409, code: "conflict"},
 			{name: "bad phone", method: "POST", path: "/v1/contacts", role: owner, body: `{"identifiers":{"phone":"not a number"}}`, status: 422, code: "invalid_identifier"},
@@ -216,7 +237,7 @@ func scenarios() []scenario {
 			{name: "unknown identifier kind", method: "POST", path: "/v1/contacts", role: owner, body: `{"identifiers":{"fax":"1234"}}`, status: 400, code: "invalid_request"},
 			{name: "foreign tenant", method: "GET", path: "/v1/contacts/{contact}", foreign: true, status: 404, code: "not_found"},
 			{name: "foreign tenant consents", method: "GET", path: "/v1/contacts/{contact}/consents", foreign: true, status: 404},
-			{name: "foreign tenant lookup", method: "POST", path: "/v1/contacts/lookup", foreign: true, body: `{"phone":"+4520123456"}`, status: 404},
+			{name: "foreign tenant lookup", method: "POST", path: "/v1/contacts/lookup", foreign: true, body: `{"phone":"+4520123456"}`, status: 404, audit: []string{"contact.lookup"}},
 		}},
 		{"bad input leaves nothing behind", []step{
 			{name: "purpose", method: "POST", path: "/v1/purposes", role: owner,
@@ -237,7 +258,7 @@ func scenarios() []scenario {
 			{name: "too large", method: "PUT", path: "/v1/contacts/{contact}/consents/offers/sms", role: owner,
 				body: `{"status":"granted","evidence":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`, status: 413, code: "request_too_large"},
 			{name: "wrong content type", method: "POST", path: "/v1/decisions", role: owner, body: `{}`, hdr: []string{"Content-Type", "text/plain"}, status: 415},
-			{name: "nothing was written", method: "GET", path: "/v1/contacts/{contact}/consents", role: owner, status: 200,
+			{name: "nothing was written", method: "GET", path: "/v1/contacts/{contact}/consents", role: owner, status: 200, audit: []string{"consent.list"},
 				check: func(t *testing.T, e *env, v map[string]string, ans map[string]any) {
 					if n := e.counts(e.tenant, v["contact"]); n != 0 {
 						t.Fatalf("%d events written by refused requests", n)

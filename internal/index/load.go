@@ -95,6 +95,10 @@ func (ix *Index) ApplyEvent(e *store.ConsentEvent) error {
 	if err != nil {
 		return fmt.Errorf("index: contact id %q: %w", e.ContactID, err)
 	}
+	if e.Status == StatusErased { // an erasure by another process (erase.go)
+		ix.EraseContact(e.TenantID, id)
+		return nil
+	}
 	if _, ok := channelCode(e.Channel); !ok {
 		return fmt.Errorf("index: event %s: %w", e.ID, consent.ErrUnknownChannel)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
@@ -101,6 +102,11 @@ func (s *Service) SetConsent(ctx context.Context, pr auth.Principal, contactID, 
 	}
 	e := &store.ConsentEvent{ID: ulid.Make().String(), TenantID: pr.TenantID, ContactID: contactID, Purpose: purposeKey,
 		Channel: ch, Status: status, Source: in.Source, Actor: pr.KeyID, OccurredAt: occurred, RecordedAt: now}
+	ev, err := s.auditEvent(ctx, pr, auditRec{action: audit.ConsentChange, objectType: "consent_event", objectID: e.ID,
+		contactID: contactID, fields: []string{"consent." + purposeKey + "." + string(ch), "evidence"}})
+	if err != nil {
+		return ConsentView{}, err
+	}
 	err = s.commit.do(ctx, func(tx store.Tx) error {
 		p, err := tx.GetPurpose(ctx, pr.TenantID, purposeKey)
 		if errors.Is(err, store.ErrNotFound) {
@@ -136,7 +142,10 @@ func (s *Service) SetConsent(ctx context.Context, pr auth.Principal, contactID, 
 		}
 		d := sha256.Sum256(e.EvidenceSealed)
 		e.EvidenceDigest = d[:]
-		return tx.AppendConsentEvent(ctx, e)
+		if err := tx.AppendConsentEvent(ctx, e); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, ev)
 	}, func() { s.index.ApplyConsent(pr.TenantID, cid, purposeKey, ch, e.State()) })
 	if err != nil {
 		return ConsentView{}, storeErr(err, "consent")
@@ -170,15 +179,22 @@ func (s *Service) ListConsents(ctx context.Context, pr auth.Principal, contactID
 	if err := authorize(pr, auth.ConsentsRead); err != nil {
 		return nil, err
 	}
+	ev, err := s.auditEvent(ctx, pr, auditRec{action: audit.ConsentList, objectType: "contact", objectID: contactID,
+		contactID: contactID, fields: []string{"consents"}})
+	if err != nil {
+		return nil, err
+	}
 	var evs []*store.ConsentEvent
-	err := s.store.Read(ctx, func(tx store.Tx) error {
+	err = s.commit.do(ctx, func(tx store.Tx) error {
 		if _, _, err := tx.GetContact(ctx, pr.TenantID, contactID); err != nil {
 			return err
 		}
 		var err error
-		evs, err = tx.CurrentConsents(ctx, pr.TenantID, contactID)
-		return err
-	})
+		if evs, err = tx.CurrentConsents(ctx, pr.TenantID, contactID); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, ev)
+	}, nil)
 	if err != nil {
 		return nil, storeErr(err, "contact")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/index"
@@ -100,6 +101,9 @@ func (s *Service) CreateContact(ctx context.Context, pr auth.Principal, in Conta
 		return "", err
 	}
 	c.WrappedKey = wrapped
+	if err := s.checkAttributes(ctx, pr.TenantID, in.Attributes); err != nil {
+		return "", err
+	}
 	if len(in.Attributes) > 0 {
 		raw, err := json.Marshal(in.Attributes)
 		if err != nil || len(raw) > maxAttributesBytes {
@@ -119,8 +123,17 @@ func (s *Service) CreateContact(ctx context.Context, pr auth.Principal, in Conta
 		ids[i] = store.Identifier{Kind: n.kind, BlindIndex: n.bi[:], Sealed: sealed}
 		idx[i] = index.Identifier{Kind: n.kind, BlindIndex: n.bi}
 	}
-	err = s.commit.do(ctx, func(tx store.Tx) error { return tx.CreateContact(ctx, c, ids) },
-		func() { s.index.PutContact(pr.TenantID, id, false, idx) })
+	ev, err := s.auditEvent(ctx, pr, auditRec{action: audit.ContactCreate, objectType: "contact", objectID: c.ID,
+		contactID: c.ID, fields: contactFields(c, ids)})
+	if err != nil {
+		return "", err
+	}
+	err = s.commit.do(ctx, func(tx store.Tx) error {
+		if err := tx.CreateContact(ctx, c, ids); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, ev)
+	}, func() { s.index.PutContact(pr.TenantID, id, false, idx) })
 	if errors.Is(err, store.ErrConflict) {
 		return "", apperr.Wrap(err, apperr.Conflict, "a contact with one of these identifiers already exists")
 	}
@@ -137,22 +150,76 @@ func compareStr(a, b string) int {
 	return 0
 }
 
-// GetContact returns one contact.
+// GetContact returns one contact. The read and its audit event share a
+// transaction: when the event cannot be written, nothing is returned.
 func (s *Service) GetContact(ctx context.Context, pr auth.Principal, id string, rv Reveal) (ContactView, error) {
-	if err := authorize(pr, auth.ContactsRead); err != nil {
+	if err := authorizeRead(pr, rv); err != nil {
 		return ContactView{}, err
 	}
+	return s.readContact(ctx, pr, audit.ContactRead, rv, func(tx store.Tx) (string, error) { return id, nil })
+}
+
+// authorizeRead checks contacts:read and, when the caller asks to reveal,
+// contacts:reveal.
+func authorizeRead(pr auth.Principal, rv Reveal) error {
+	if err := authorize(pr, auth.ContactsRead); err != nil {
+		return err
+	}
 	if rv.Reason != "" {
-		if err := authorize(pr, auth.ContactsReveal); err != nil {
-			return ContactView{}, err
-		}
+		return authorize(pr, auth.ContactsReveal)
+	}
+	return nil
+}
+
+// contactFields names the personal-data fields of a contact, for audit
+// events: identifier kinds, attributes, locale; never their values.
+func contactFields(c *store.Contact, ids []store.Identifier) []string {
+	var f []string
+	for _, id := range ids {
+		f = append(f, "identifiers."+string(id.Kind))
+	}
+	if len(c.AttributesSealed) > 0 {
+		f = append(f, "attributes")
+	}
+	if c.Locale != "" {
+		f = append(f, "locale")
+	}
+	return f
+}
+
+// readContact finds a contact with find and reads it, in one unit with the
+// audit event. A lookup that finds no one is recorded too (result
+// not_found): searching for a person is processing their data.
+func (s *Service) readContact(ctx context.Context, pr auth.Principal, action audit.Action, rv Reveal,
+	find func(store.Tx) (string, error)) (ContactView, error) {
+	lookup := action == audit.ContactLookup
+	if rv.Reason != "" {
+		action = audit.ContactReveal
+	}
+	ev, err := s.auditEvent(ctx, pr, auditRec{action: action, objectType: "contact", reason: rv.Reason})
+	if err != nil {
+		return ContactView{}, err
 	}
 	var c *store.Contact
 	var ids []store.Identifier
-	err := s.store.Read(ctx, func(tx store.Tx) (err error) {
-		c, ids, err = tx.GetContact(ctx, pr.TenantID, id)
-		return err
-	})
+	err = s.commit.do(ctx, func(tx store.Tx) error {
+		id, err := find(tx)
+		if errors.Is(err, store.ErrNotFound) && lookup {
+			ev.Result = audit.NotFound
+			return writeAudit(ctx, tx, ev)
+		}
+		if err != nil {
+			return err
+		}
+		if c, ids, err = tx.GetContact(ctx, pr.TenantID, id); err != nil {
+			return err
+		}
+		ev.ObjectID, ev.ContactID, ev.Fields = c.ID, c.ID, contactFields(c, ids)
+		return writeAudit(ctx, tx, ev)
+	}, nil)
+	if err == nil && c == nil {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return ContactView{}, storeErr(err, "contact")
 	}
@@ -162,7 +229,7 @@ func (s *Service) GetContact(ctx context.Context, pr auth.Principal, id string, 
 // LookupContact finds a contact by one identifier. Identifiers travel in the
 // request body, never in a URL, where access logs would keep them.
 func (s *Service) LookupContact(ctx context.Context, pr auth.Principal, kind consent.IdentifierKind, value string, rv Reveal) (ContactView, error) {
-	if err := authorize(pr, auth.ContactsRead); err != nil {
+	if err := authorizeRead(pr, rv); err != nil {
 		return ContactView{}, err
 	}
 	tk, err := s.tenantKeys(ctx, pr.TenantID)
@@ -173,14 +240,9 @@ func (s *Service) LookupContact(ctx context.Context, pr auth.Principal, kind con
 	if err != nil {
 		return ContactView{}, err
 	}
-	var id string
-	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
-		id, err = tx.FindContactID(ctx, pr.TenantID, kind, n.bi[:])
-		return err
-	}); err != nil {
-		return ContactView{}, storeErr(err, "contact")
-	}
-	return s.GetContact(ctx, pr, id, rv)
+	return s.readContact(ctx, pr, audit.ContactLookup, rv, func(tx store.Tx) (string, error) {
+		return tx.FindContactID(ctx, pr.TenantID, kind, n.bi[:])
+	})
 }
 
 func (s *Service) viewContact(ctx context.Context, pr auth.Principal, c *store.Contact, ids []store.Identifier, rv Reveal) (ContactView, error) {
@@ -218,10 +280,7 @@ func (s *Service) viewContact(ctx context.Context, pr auth.Principal, c *store.C
 			v.Attributes = map[string]any{"_unreadable": true}
 		}
 	}
-	if v.Revealed {
-		// The reason itself may hold anything; its length is enough to show
-		// one was given. The audit issue records it sealed.
-		s.log.InfoContext(ctx, "identifiers revealed", "tenant", pr.TenantID, "key", pr.KeyID, "contact", c.ID, "reason_len", len(rv.Reason))
-	}
+	// A reveal is in the audit trail with its reason, sealed; the log
+	// carries nothing of it.
 	return v, nil
 }

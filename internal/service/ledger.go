@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/ledger"
@@ -291,11 +292,19 @@ func (s *Service) EventReceipt(ctx context.Context, pr auth.Principal, eventID s
 	if err := authorize(pr, auth.ConsentsRead); err != nil {
 		return ledger.Receipt{}, err
 	}
+	ev, err := s.auditEvent(ctx, pr, auditRec{action: audit.ReceiptRead, objectType: "consent_event", objectID: eventID,
+		fields: []string{"consent", "evidence_digest"}})
+	if err != nil {
+		return ledger.Receipt{}, err
+	}
 	var e *store.ConsentEvent
-	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
-		e, err = tx.GetConsentEvent(ctx, pr.TenantID, eventID)
-		return err
-	}); err != nil {
+	if err := s.commit.do(ctx, func(tx store.Tx) (err error) {
+		if e, err = tx.GetConsentEvent(ctx, pr.TenantID, eventID); err != nil {
+			return err
+		}
+		ev.ContactID = e.ContactID
+		return writeAudit(ctx, tx, ev)
+	}, nil); err != nil {
 		return ledger.Receipt{}, storeErr(err, "event")
 	}
 	return s.receipt(ctx, pr, e)
@@ -307,15 +316,22 @@ func (s *Service) ContactReceipts(ctx context.Context, pr auth.Principal, contac
 	if err := authorize(pr, auth.ConsentsRead); err != nil {
 		return nil, err
 	}
+	ev, err := s.auditEvent(ctx, pr, auditRec{action: audit.ReceiptList, objectType: "contact", objectID: contactID,
+		contactID: contactID, fields: []string{"consent", "evidence_digest"}})
+	if err != nil {
+		return nil, err
+	}
 	var evs []*store.ConsentEvent
-	if err := s.store.Read(ctx, func(tx store.Tx) error {
+	if err := s.commit.do(ctx, func(tx store.Tx) error {
 		if _, _, err := tx.GetContact(ctx, pr.TenantID, contactID); err != nil {
 			return err
 		}
 		var err error
-		evs, err = tx.ListConsentEvents(ctx, pr.TenantID, contactID)
-		return err
-	}); err != nil {
+		if evs, err = tx.ListConsentEvents(ctx, pr.TenantID, contactID); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, ev)
+	}, nil); err != nil {
 		return nil, storeErr(err, "contact")
 	}
 	out := make([]ledger.Receipt, 0, len(evs))

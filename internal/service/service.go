@@ -29,6 +29,10 @@ type Config struct {
 	Now           func() time.Time // injected clock; time.Now when nil
 	// MaxBatch caps how many writes share one transaction (group commit).
 	MaxBatch int
+	// AuditChainEvery is how often the audit chainer links new audit
+	// events; 0 means every 500ms, negative turns the chainer off (tests
+	// that chain by hand).
+	AuditChainEvery time.Duration
 }
 
 // Service implements the gateway's use cases.
@@ -48,7 +52,12 @@ type Service struct {
 	keys   map[[32]byte]cachedKey
 
 	replies ReplyQueue
+	sending *sending // messages.go: limits, links and the dispatcher kick; set by ConfigureSending
 	ledger  *ledgerState
+	chainer *chainer     // audit_chain.go: links audit events into the hash chain
+	inbound inboundState // inbound*.go: routing, classifier and secret caches; settings
+	privacy privacyState // keyring.go, attributes.go, dsr*.go, retention.go: key cache policy, declarations, purges
+	records recordsState // records*.go: storage location and id source of the DPO's records (issue 8)
 }
 
 // New returns a service. Call Start before use and Close after.
@@ -72,19 +81,29 @@ func New(cfg Config) *Service {
 		keys:    make(map[[32]byte]cachedKey),
 	}
 	s.commit = newCommitter(cfg.Store, cfg.MaxBatch, log)
+	s.chainer = startChainer(s, cfg.AuditChainEvery)
 	return s
 }
 
-// Close stops the committer after it has finished the writes it holds.
-func (s *Service) Close() { s.commit.close() }
+// Close stops the committer after it has finished the writes it holds, then
+// chains the audit events they wrote.
+func (s *Service) Close() {
+	s.commit.close()
+	s.chainer.stop()
+}
 
 // Index returns the decision index the service keeps current.
 func (s *Service) Index() *index.Index { return s.index }
 
-// authorize is the single permission check of the gateway.
+// authorize is the single permission check of the gateway: the
+// principal's role must carry perm and its scopes, if any, include it. The
+// refusal names the permission (problem member "permission"), which the
+// HTTP layer records in the audit trail.
 func authorize(p auth.Principal, perm auth.Permission) error {
-	if p.TenantID == "" || !p.Role.Can(perm) {
-		return apperr.New(apperr.Forbidden, "this key's role (%s) does not allow %s", p.Role, perm)
+	if p.TenantID == "" || !p.Can(perm) {
+		e := apperr.New(apperr.Forbidden, "this key's role (%s) or scopes do not allow %s", p.Role, perm)
+		e.Details = map[string]any{"permission": string(perm)}
+		return e
 	}
 	return nil
 }

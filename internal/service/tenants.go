@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
@@ -16,10 +17,15 @@ import (
 )
 
 // tenantKeys are a tenant's unwrapped keys, cached: unwrapping on every
-// request would cost an AES operation and a store read.
+// request would cost an AES operation and a store read. A cached keyring is
+// compared with the stored one every tenantKeyTTL (keyring.go), so that a key
+// rotation run by another process reaches this one within that time.
 type tenantKeys struct {
-	keys  vault.TenantKeys
-	blind *vault.BlindIndexer
+	keys    vault.TenantKeys
+	blind   *vault.BlindIndexer
+	wrapped []byte       // the sealed keyring these keys came from
+	checked atomic.Int64 // unix nanoseconds of the last comparison with the store
+	busy    atomic.Bool  // one request at a time checks the store
 }
 
 func (s *Service) tenantKeys(ctx context.Context, tenantID string) (*tenantKeys, error) {
@@ -27,7 +33,11 @@ func (s *Service) tenantKeys(ctx context.Context, tenantID string) (*tenantKeys,
 	tk := s.tenants[tenantID]
 	s.tenantsMu.RUnlock()
 	if tk != nil {
-		return tk, nil
+		if time.Now().UnixNano()-tk.checked.Load() < int64(s.tenantKeyTTL()) || !tk.busy.CompareAndSwap(false, true) {
+			return tk, nil
+		}
+		defer tk.busy.Store(false)
+		return s.recheckTenantKeys(ctx, tk, tenantID), nil
 	}
 	var tn *store.Tenant
 	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
@@ -41,10 +51,7 @@ func (s *Service) tenantKeys(ctx context.Context, tenantID string) (*tenantKeys,
 		// A wrong master key must never look like missing data.
 		return nil, apperr.Wrap(err, apperr.Internal, "tenant keys unreadable")
 	}
-	tk = &tenantKeys{keys: keys, blind: vault.NewBlindIndexer(keys.Index)}
-	s.tenantsMu.Lock()
-	s.tenants[tenantID] = tk
-	s.tenantsMu.Unlock()
+	tk = s.cacheTenantKeys(tenantID, keys, tn.WrappedKey, nil)
 	return tk, nil
 }
 
@@ -83,9 +90,7 @@ func (s *Service) CreateTenant(ctx context.Context, name string) (*store.Tenant,
 	if err := s.store.Write(ctx, func(tx store.Tx) error { return tx.CreateTenant(ctx, tn) }); err != nil {
 		return nil, storeErr(err, "tenant")
 	}
-	s.tenantsMu.Lock()
-	s.tenants[id] = &tenantKeys{keys: keys, blind: vault.NewBlindIndexer(keys.Index)}
-	s.tenantsMu.Unlock()
+	s.cacheTenantKeys(id, keys, wrapped, nil)
 	return tn, nil
 }
 
@@ -99,29 +104,21 @@ func (s *Service) TenantByName(ctx context.Context, name string) (*store.Tenant,
 	return tn, storeErr(err, "tenant")
 }
 
-// CreateAPIKey makes a key for a tenant and returns its secret, which is
-// shown once and never stored.
+// CreateAPIKey makes a key with a whole role for a tenant, as the operator
+// (command line, demo seeding), and returns its secret, which is shown once
+// and never stored. Keys made through the API go through CreateKey.
 func (s *Service) CreateAPIKey(ctx context.Context, tenantID string, role auth.Role, label string, expires time.Time) (string, *store.APIKey, error) {
-	if _, err := auth.ParseRole(string(role)); err != nil {
-		return "", nil, apperr.Wrap(err, apperr.InvalidRequest, "%v", err)
-	}
-	secret, hash, hint, err := auth.NewKeySecret()
-	if err != nil {
-		return "", nil, err
-	}
-	k := &store.APIKey{ID: ulid.Make().String(), TenantID: tenantID, Role: string(role), Label: label,
-		Hash: hash, Hint: hint, CreatedAt: s.now(), ExpiresAt: expires}
-	if err := s.store.Write(ctx, func(tx store.Tx) error { return tx.CreateAPIKey(ctx, k) }); err != nil {
-		return "", nil, storeErr(err, "key")
-	}
-	return secret, k, nil
+	secret, k, _, err := s.createKey(ctx, Operator(tenantID), KeyInput{Role: string(role), Label: label}, expires)
+	return secret, k, err
 }
 
 // cachedKey is a recently verified key. Keys made by another process (the
 // CLI) are found on first use because misses go to the store; a key revoked
-// by another process stops working within keyCacheTTL.
+// by another process (or node) stops working within keyCacheTTL, one
+// revoked through this service at once (RevokeKey drops the entry).
 type cachedKey struct {
 	key     *store.APIKey
+	scopes  []auth.Permission
 	expires time.Time
 }
 
@@ -132,8 +129,10 @@ const keyCacheTTL = 10 * time.Second
 var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid API key is required (Authorization: Bearer cg_...)")
 
 // Authenticate returns the principal a key secret stands for.
+// Every failure is recorded in the audit trail (docs/access.md).
 func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
 	if !auth.LooksLikeKey(secret) {
+		s.recordAuthFailure(ctx, nil)
 		return auth.Principal{}, errUnauthenticated
 	}
 	hash := auth.HashKey(secret)
@@ -145,17 +144,25 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Princip
 	s.keysMu.RUnlock()
 	if !ok || now.After(ck.expires) {
 		var k *store.APIKey
+		var scopes []string
 		err := s.store.Read(ctx, func(tx store.Tx) (err error) {
-			k, err = tx.GetAPIKeyByHash(ctx, hash)
+			if k, err = tx.GetAPIKeyByHash(ctx, hash); err != nil {
+				return err
+			}
+			scopes, err = tx.APIKeyScopes(ctx, k.TenantID, k.ID)
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
+			s.recordAuthFailure(ctx, nil)
 			return auth.Principal{}, errUnauthenticated
 		}
 		if err != nil {
 			return auth.Principal{}, storeErr(err, "key")
 		}
 		ck = cachedKey{key: k, expires: now.Add(keyCacheTTL)}
+		for _, sc := range scopes {
+			ck.scopes = append(ck.scopes, auth.Permission(sc))
+		}
 		s.keysMu.Lock()
 		s.keys[hk] = ck
 		s.keysMu.Unlock()
@@ -163,9 +170,23 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Princip
 	k := ck.key
 	// The lookup was by hash; compare again in constant time so that no
 	// timing difference depends on the secret.
-	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 ||
-		!k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
+	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 {
+		s.recordAuthFailure(ctx, nil)
 		return auth.Principal{}, errUnauthenticated
 	}
-	return auth.Principal{TenantID: k.TenantID, KeyID: k.ID, Role: auth.Role(k.Role)}, nil
+	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
+		s.recordAuthFailure(ctx, k)
+		return auth.Principal{}, errUnauthenticated
+	}
+	return auth.Principal{TenantID: k.TenantID, KeyID: k.ID, Role: auth.Role(k.Role), Scopes: ck.scopes}, nil
+}
+
+// forgetKey drops a key from the authentication cache, so that a revoked
+// key stops working on this node at once.
+func (s *Service) forgetKey(hash []byte) {
+	var hk [32]byte
+	copy(hk[:], hash)
+	s.keysMu.Lock()
+	delete(s.keys, hk)
+	s.keysMu.Unlock()
 }

@@ -27,7 +27,12 @@ type Store interface {
 	// Read runs fn in a read-only transaction (a consistent snapshot).
 	Read(ctx context.Context, fn func(Tx) error) error
 	// Write runs fn in one read-write transaction, committed when fn returns
-	// nil and rolled back otherwise.
+	// nil and rolled back otherwise. A backend may roll back and run fn
+	// again from the start (PostgreSQL does after a serialization failure
+	// or deadlock, a bounded number of times), so fn must be re-runnable:
+	// whatever it does outside the transaction, such as filling in results
+	// or fields of records it was handed, it must redo from scratch on each
+	// run, and only act on them once Write has returned nil.
 	Write(ctx context.Context, fn func(Tx) error) error
 	// Dialect names the backend ("sqlite", "postgres"), for metrics and docs.
 	Dialect() string
@@ -92,6 +97,12 @@ type Tx interface {
 	AddSuppression(ctx context.Context, s *Suppression) error
 
 	LedgerTx
+
+	InboundStore
+	MessageStore
+	PrivacyStore
+	AccessStore
+	RecordsStore
 }
 
 // Tenant is a data controller using the gateway.

@@ -8,12 +8,20 @@ import (
 	"sync"
 )
 
-// TenantKeys are the two secrets of one tenant: Enc wraps contact data keys,
-// Index keys the blind index. They are separate so that one can be rotated
-// without the other.
+// TenantKeys are the secrets of one tenant: Enc seals the tenant's own
+// secrets (provider credentials, webhook secrets) and is the root other
+// keys are derived from, Index keys the blind index, and Data wraps contact
+// data keys. They are separate so that Data, which protects the bulk of the
+// personal data, can be rotated without touching the others.
 type TenantKeys struct {
 	Enc   Key
 	Index Key
+	Data  Key // zero in keys from a v1 keyring: Enc wraps contact keys then
+	// Version counts rotations; servers compare it to notice one.
+	Version int
+	// Retired data keys still open contact keys wrapped before a rotation,
+	// while the rotation rewraps them; they never wrap.
+	Retired []Key
 }
 
 func tenantAAD(tenantID string) []byte { return []byte("consentgate/tenant-keys/v1|" + tenantID) }
@@ -28,8 +36,11 @@ func NewTenantKeys(master Key, tenantID string) (TenantKeys, []byte, error) {
 	if tk.Index, err = NewKey(); err != nil {
 		return tk, nil, err
 	}
-	both := append(append([]byte{}, tk.Enc[:]...), tk.Index[:]...)
-	wrapped, err := Seal(master, both, tenantAAD(tenantID))
+	if tk.Data, err = NewKey(); err != nil {
+		return tk, nil, err
+	}
+	tk.Version = 1
+	wrapped, err := SealTenantKeys(master, tenantID, tk)
 	return tk, wrapped, err
 }
 
@@ -40,12 +51,7 @@ func OpenTenantKeys(master Key, tenantID string, wrapped []byte) (TenantKeys, er
 	if err != nil {
 		return tk, err
 	}
-	if len(pt) != 2*KeySize {
-		return tk, ErrUnreadable
-	}
-	copy(tk.Enc[:], pt[:KeySize])
-	copy(tk.Index[:], pt[KeySize:])
-	return tk, nil
+	return decodeKeyring(pt)
 }
 
 // BlindIndexer computes blind indexes for one tenant. It pools HMAC states
@@ -90,7 +96,7 @@ func NewContactKey(tk TenantKeys, tenantID, contactID string) (*ContactKey, []by
 	if err != nil {
 		return nil, nil, err
 	}
-	wrapped, err := WrapKey(tk.Enc, k, contactAAD(tenantID, contactID))
+	wrapped, err := WrapKey(tk.kek(), k, contactAAD(tenantID, contactID))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,7 +109,12 @@ func OpenContactKey(tk TenantKeys, tenantID, contactID string, wrapped []byte) (
 	if len(wrapped) == 0 {
 		return nil, ErrShredded
 	}
-	k, err := UnwrapKey(tk.Enc, wrapped, contactAAD(tenantID, contactID))
+	aad := contactAAD(tenantID, contactID)
+	k, err := UnwrapKey(tk.kek(), wrapped, aad)
+	for i := 0; err != nil && i < len(tk.Retired); i++ {
+		// Wrapped before a rotation that is still rewrapping.
+		k, err = UnwrapKey(tk.Retired[i], wrapped, aad)
+	}
 	if err != nil {
 		return nil, err
 	}

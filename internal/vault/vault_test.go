@@ -15,7 +15,7 @@ func TestEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := OpenTenantKeys(master, "t1", wrapped)
-	if err != nil || got != tk {
+	if err != nil || got.Enc != tk.Enc || got.Index != tk.Index || got.Version != 1 {
 		t.Fatalf("tenant keys round trip: %v", err)
 	}
 	if _, err := OpenTenantKeys(master, "t2", wrapped); !errors.Is(err, ErrUnreadable) {
@@ -131,5 +131,57 @@ func BenchmarkContactCreateCrypto(b *testing.B) {
 		if _, err := ck.Seal("phone", []byte("+4520123456")); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestKeyringRotation(t *testing.T) {
+	master, _ := NewKey()
+	tk, _, err := NewTenantKeys(master, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A v1 keyring (the bare 64 bytes) still opens, as version 1.
+	legacy, _ := Seal(master, append(append([]byte{}, tk.Enc[:]...), tk.Index[:]...), tenantAAD("t1"))
+	old, err := OpenTenantKeys(master, "t1", legacy)
+	if err != nil || old.Enc != tk.Enc || old.Data != tk.Enc || old.Version != 1 {
+		t.Fatalf("legacy keyring: %v", err)
+	}
+	tk = old
+	ck, wrapped, _ := NewContactKey(tk, "t1", "c1")
+	sealed, _ := ck.Seal("phone", []byte("+4520123456"))
+
+	rot, err := tk.RotateData()
+	if err != nil || rot.Data == tk.Data || rot.Enc != tk.Enc || rot.Index != tk.Index || rot.Version != 2 || len(rot.Retired) != 1 {
+		t.Fatalf("rotate: %+v %v", rot.Version, err)
+	}
+	blob, err := SealTenantKeys(master, "t1", rot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := OpenTenantKeys(master, "t1", blob)
+	if err != nil || back.Data != rot.Data || back.Enc != tk.Enc || back.Version != 2 || len(back.Retired) != 1 || back.Retired[0] != tk.Enc {
+		t.Fatalf("keyring round trip: %v", err)
+	}
+	// During the rotation the old wrapping still opens.
+	if _, err := OpenContactKey(back, "t1", "c1", wrapped); err != nil {
+		t.Fatalf("retired key does not open: %v", err)
+	}
+	nw, changed, err := back.Rewrap("t1", "c1", wrapped)
+	if err != nil || !changed {
+		t.Fatalf("rewrap: %v %v", changed, err)
+	}
+	if _, changed, _ := back.Rewrap("t1", "c1", nw); changed {
+		t.Fatal("rewrapped twice")
+	}
+	done := back.Retire()
+	if _, err := OpenContactKey(done, "t1", "c1", wrapped); !errors.Is(err, ErrUnreadable) {
+		t.Fatal("the retired key still opens after Retire")
+	}
+	ck2, err := OpenContactKey(done, "t1", "c1", nw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := ck2.Open("phone", sealed); err != nil || string(pt) != "+4520123456" {
+		t.Fatalf("data sealed before the rotation: %q %v", pt, err)
 	}
 }

@@ -33,6 +33,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WriteRollsBack", testWriteRollsBack},
 		{"UnitRollsBackOnlyItself", testUnit},
 		{"TenantIsolation", testTenantIsolation},
+		{"Messages", testMessages},
+		{"Replies", testReplies},
+		{"ClaimMessages", testClaim},
+		{"ChannelProviders", testChannelProviders},
+		{"MessageTenantIsolation", testMessageTenantIsolation},
+		{"Senders", testSenders},
+		{"KeywordRules", testKeywordRules},
+		{"WebhookSecrets", testWebhookSecrets},
+		{"InboundMessages", testInboundMessages},
+		{"KeywordStops", testKeywordStops},
+		{"ProfilesAndTemplates", testProfilesAndTemplates},
+		{"Forwards", testForwards},
+		{"Privacy", testPrivacy},
+		{"Access", testAccess},
+		{"Records", testRecords},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

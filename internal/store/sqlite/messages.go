@@ -1,0 +1,150 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/store"
+)
+
+func messageArgs(m *store.Message) []any {
+	return []any{m.ID, m.TenantID, m.ContactID, m.Kind, m.InboundID, m.Purpose, string(m.Channel), m.Sender,
+		string(m.RecipientKind), m.RecipientIndex, string(m.Status), string(m.Reason), string(m.Basis),
+		m.ConsentEventID, m.BodyHash, m.BodyLen, m.Sealed, m.WrappedKey, m.IdempotencyKey, m.RequestHash,
+		m.Attempts, us(m.DueAt), m.LeaseOwner, m.ProviderRef, m.LastError, us(m.CreatedAt), us(m.UpdatedAt)}
+}
+
+func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
+	var m store.Message
+	var ch, kind, st, reason, basis string
+	var due, created, updated int64
+	if err := row.Scan(&m.ID, &m.TenantID, &m.ContactID, &m.Kind, &m.InboundID, &m.Purpose, &ch, &m.Sender,
+		&kind, &m.RecipientIndex, &st, &reason, &basis, &m.ConsentEventID, &m.BodyHash, &m.BodyLen, &m.Sealed,
+		&m.WrappedKey, &m.IdempotencyKey, &m.RequestHash, &m.Attempts, &due, &m.LeaseOwner, &m.ProviderRef,
+		&m.LastError, &created, &updated); err != nil {
+		return nil, mapErr(err)
+	}
+	m.Channel, m.RecipientKind, m.Status = consent.Channel(ch), consent.IdentifierKind(kind), store.MessageStatus(st)
+	m.Reason, m.Basis = consent.Reason(reason), consent.Basis(basis)
+	m.DueAt, m.CreatedAt, m.UpdatedAt = fromUS(due), fromUS(created), fromUS(updated)
+	return &m, nil
+}
+
+func (t *tx) CreateMessage(ctx context.Context, m *store.Message) error {
+	_, err := t.exec(ctx, qCreateMessage, messageArgs(m)...)
+	return err
+}
+
+func (t *tx) CreateReply(ctx context.Context, m *store.Message) (bool, error) {
+	r, err := t.exec(ctx, qCreateReply, messageArgs(m)...)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, mapErr(err)
+}
+
+func (t *tx) GetMessage(ctx context.Context, tenantID, id string) (*store.Message, error) {
+	return scanMessage(t.tx.QueryRowContext(ctx, qGetMessage, tenantID, id))
+}
+
+func (t *tx) GetMessageByIdempotencyKey(ctx context.Context, tenantID, key string) (*store.Message, error) {
+	return scanMessage(t.tx.QueryRowContext(ctx, qGetMessageByIdempotencyKey, tenantID, key))
+}
+
+func (t *tx) FindMessageByProviderRef(ctx context.Context, tenantID string, ch consent.Channel, ref string) (*store.Message, error) {
+	return scanMessage(t.tx.QueryRowContext(ctx, qFindMessageByProviderRef, tenantID, string(ch), ref))
+}
+
+func (t *tx) CountMessagesSince(ctx context.Context, tenantID string, since time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, qCountMessagesSince, tenantID, us(since)).Scan(&n)
+	return n, mapErr(err)
+}
+
+func (t *tx) CountMessagesByStatus(ctx context.Context) (map[store.MessageStatus]int, error) {
+	out := map[store.MessageStatus]int{}
+	err := scanEach(ctx, t, qCountMessagesByState, func(row interface{ Scan(...any) error }) error {
+		var st string
+		var n int
+		if err := row.Scan(&st, &n); err != nil {
+			return mapErr(err)
+		}
+		out[store.MessageStatus(st)] = n
+		return nil
+	})
+	return out, err
+}
+
+func (t *tx) AppendMessageEvent(ctx context.Context, e *store.MessageEvent) error {
+	return mapErr(t.tx.QueryRowContext(ctx, qAppendMessageEvent, e.TenantID, e.MessageID, string(e.Status),
+		e.Detail, us(e.At)).Scan(&e.Seq))
+}
+
+func (t *tx) ListMessageEvents(ctx context.Context, tenantID, messageID string) ([]*store.MessageEvent, error) {
+	return queryAll(ctx, t, qListMessageEvents, func(row interface{ Scan(...any) error }) (*store.MessageEvent, error) {
+		var e store.MessageEvent
+		var st string
+		var at int64
+		if err := row.Scan(&e.Seq, &e.TenantID, &e.MessageID, &st, &e.Detail, &at); err != nil {
+			return nil, mapErr(err)
+		}
+		e.Status, e.At = store.MessageStatus(st), fromUS(at)
+		return &e, nil
+	}, tenantID, messageID)
+}
+
+func (t *tx) ClaimMessages(ctx context.Context, owner string, now, until time.Time, limit int) ([]*store.Message, error) {
+	return queryAll(ctx, t, qClaimMessages, scanMessage, owner, us(until), us(now), us(now), limit)
+}
+
+func (t *tx) UpdateMessage(ctx context.Context, u *store.MessageUpdate) error {
+	r, err := t.exec(ctx, qUpdateMessage, string(u.Status), us(u.DueAt), u.ProviderRef, u.ProviderRef, u.LastError,
+		u.DropSealed, u.DropSealed, us(u.At), u.TenantID, u.ID, u.LeaseOwner)
+	return oneRow(r, err)
+}
+
+func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, now time.Time) error {
+	for _, id := range ids {
+		if _, err := t.exec(ctx, qReleaseMessage, us(now), us(now), id, owner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) SetDeliveryStatus(ctx context.Context, tenantID, id string, st store.MessageStatus, at time.Time) error {
+	r, err := t.exec(ctx, qSetDeliveryStatus, string(st), us(at), tenantID, id)
+	return oneRow(r, err)
+}
+
+func (t *tx) PutChannelProvider(ctx context.Context, p *store.ChannelProvider) error {
+	_, err := t.exec(ctx, qPutChannelProvider, p.TenantID, string(p.Channel), p.Kind, p.Settings, p.SecretSealed,
+		us(p.CreatedAt), us(p.UpdatedAt))
+	return err
+}
+
+func scanProvider(row interface{ Scan(...any) error }) (*store.ChannelProvider, error) {
+	var p store.ChannelProvider
+	var ch string
+	var created, updated int64
+	if err := row.Scan(&p.TenantID, &ch, &p.Kind, &p.Settings, &p.SecretSealed, &created, &updated); err != nil {
+		return nil, mapErr(err)
+	}
+	p.Channel, p.CreatedAt, p.UpdatedAt = consent.Channel(ch), fromUS(created), fromUS(updated)
+	return &p, nil
+}
+
+func (t *tx) GetChannelProvider(ctx context.Context, tenantID string, ch consent.Channel) (*store.ChannelProvider, error) {
+	return scanProvider(t.tx.QueryRowContext(ctx, qGetChannelProvider, tenantID, string(ch)))
+}
+
+func (t *tx) ListChannelProviders(ctx context.Context, tenantID string) ([]*store.ChannelProvider, error) {
+	return queryAll(ctx, t, qListChannelProviders, scanProvider, tenantID)
+}
+
+func (t *tx) DeleteChannelProvider(ctx context.Context, tenantID string, ch consent.Channel) error {
+	r, err := t.exec(ctx, qDeleteChannelProvider, tenantID, string(ch))
+	return oneRow(r, err)
+}

@@ -1,0 +1,57 @@
+-- Access control and the audit trail (issue 7).
+
+-- Scopes narrow a key's role: space-separated permissions, '' for the whole role.
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+
+-- Web UI users. The e-mail address is sealed; email_index is its blind index.
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    tenant_id     TEXT NOT NULL REFERENCES tenants(id),
+    role          TEXT NOT NULL,
+    email_sealed  BLOB NOT NULL,
+    email_index   BLOB NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (tenant_id, email_index)
+) STRICT;
+
+-- Audit events: ids and names only; the reason is sealed. Rows are inserted
+-- by the request they record and never updated except once, by the chainer,
+-- which sets chain_pos and chain_hash. tenant_id is '' for failed
+-- authentications that name no known key.
+CREATE TABLE audit_events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    actor_type  TEXT NOT NULL,
+    actor_id    TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id   TEXT NOT NULL,
+    contact_id  TEXT NOT NULL,
+    fields      TEXT NOT NULL, -- JSON array of field names
+    reason      BLOB,
+    request_id  TEXT NOT NULL,
+    result      TEXT NOT NULL,
+    chain_pos   INTEGER UNIQUE,
+    chain_hash  BLOB
+) STRICT;
+-- The audit API pages newest first within a tenant, optionally by actor,
+-- contact or object; each filter has an index ending in seq so that a page
+-- is an index range scan, whatever the table's size.
+CREATE INDEX audit_events_tenant ON audit_events(tenant_id, seq);
+CREATE INDEX audit_events_actor ON audit_events(tenant_id, actor_id, seq);
+CREATE INDEX audit_events_contact ON audit_events(tenant_id, contact_id, seq) WHERE contact_id != '';
+CREATE INDEX audit_events_object ON audit_events(tenant_id, object_type, object_id, seq);
+-- The chainer's queue: events not chained yet.
+CREATE INDEX audit_events_unchained ON audit_events(seq) WHERE chain_pos IS NULL;
+
+-- The chain head: one row, moved by compare-and-set.
+CREATE TABLE audit_chain (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    pos  INTEGER NOT NULL,
+    hash BLOB
+) STRICT;
+INSERT INTO audit_chain (id, pos, hash) VALUES (1, 0, NULL);
