@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/consentgate/consentgate/internal/apperr"
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/service"
 )
@@ -52,12 +51,14 @@ func (a *API) classify(w http.ResponseWriter, r *http.Request, pr auth.Principal
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if (in.Text == "") == (len(in.Texts) == 0) {
-		return apperr.New(apperr.InvalidRequest, "give either text or texts")
-	}
+	// The shape is checked by the service, after it has authorized the
+	// caller: an unauthorized caller learns nothing about what it sent.
 	texts := in.Texts
 	if in.Text != "" {
-		texts = []string{in.Text}
+		texts = nil // both given: invalid
+		if len(in.Texts) == 0 {
+			texts = []string{in.Text}
+		}
 	}
 	rs, err := a.svc.Classify(r.Context(), pr, texts, in.Language)
 	if err != nil {

@@ -63,9 +63,7 @@ var routePermissions = map[string]auth.Permission{
 // knownGaps are cells that do not behave as the table says yet, each with
 // the reason; the test logs them instead of failing, and fails when one is
 // fixed (so that the entry is removed).
-var knownGaps = map[string]string{
-	"POST /v1/keywords/classify as support": "the handler validates the body (400) before the service authorizes (403); no data leaks, but the order is wrong",
-}
+var knownGaps = map[string]string{}
 
 // matrixSample is a request that succeeds on the caller's own tenant for a
 // role that holds the route's permission. Routes without one are checked

@@ -125,7 +125,9 @@ func (s *Service) SetConsent(ctx context.Context, pr auth.Principal, contactID, 
 		if err != nil {
 			return apperr.Wrap(err, apperr.Internal, "contact key unreadable")
 		}
-		e.NoticeVersion = p.NoticeVersion
+		// Every field that depends on what this run read is set afresh: the
+		// function runs again when a PostgreSQL write is retried.
+		e.NoticeVersion, e.Status, e.Confirmed, e.ExpiresAt = p.NoticeVersion, status, false, time.Time{}
 		if status == consent.StatusGranted {
 			e.Confirmed = in.Confirmed || !p.DoubleOptIn
 			if p.DoubleOptIn && !in.Confirmed {

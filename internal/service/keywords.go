@@ -135,7 +135,7 @@ func (s *Service) Classify(ctx context.Context, pr auth.Principal, texts []strin
 		return nil, err
 	}
 	if len(texts) == 0 || len(texts) > 1000 {
-		return nil, apperr.New(apperr.InvalidRequest, "texts holds 1-1000 messages")
+		return nil, apperr.New(apperr.InvalidRequest, "give either text or texts (1-1000 messages)")
 	}
 	c, err := s.classifier(ctx, pr.TenantID)
 	if err != nil {

@@ -99,10 +99,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 		return mapErr(err)
 	}
 	t := &tx{tx: sqlTx}
+	committed := false
+	defer func() {
+		// A panic in fn must not leave the (single) writer connection
+		// inside an open transaction.
+		if !committed {
+			sqlTx.Rollback()
+		}
+	}()
 	if err := fn(t); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
+	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(err)
 	}
