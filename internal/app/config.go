@@ -28,9 +28,13 @@ type Config struct {
 	Synchronous     string        `toml:"sqlite_synchronous"`
 	DB              string        `toml:"db"` // "": SQLite in Data; else a postgres:// URL, maybe with a password (Redacted masks it)
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	// OutboxLease is how long a dispatcher holds the messages it claimed: a
+	// node that dies leaves them to the others after this long.
+	OutboxLease time.Duration `toml:"outbox_lease"`
 	// Sending (docs/sending.md): where recipients reach the gateway, rate
 	// limits (messages/s) and the daily volume cap per tenant.
 	PublicURL      string `toml:"public_url"`
+	ReceiptLinks   string `toml:"receipt_links"`
 	SendRateTenant string `toml:"send_rate_tenant"`
 	SendRateSender string `toml:"send_rate_sender"`
 	SendDailyCap   string `toml:"send_daily_cap"`
@@ -52,7 +56,7 @@ type Config struct {
 // Defaults returns the default configuration.
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", Data: "./data", DefaultRegion: "DK", LogFormat: "text", LogLevel: "info",
-		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second,
+		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second, OutboxLease: time.Minute,
 		LedgerOrigin: "consentgate.local/ledger", LedgerCheckpointInterval: time.Minute}
 }
 
@@ -74,10 +78,12 @@ func (c *Config) options() []option {
 		{name: "sqlite-synchronous", help: "SQLite synchronous mode: FULL (durable on power loss) or NORMAL", str: &c.Synchronous},
 		{name: "db", help: "database: empty for SQLite in the data directory, or a postgres:// URL (a password is better given by PGPASSWORD or ~/.pgpass)", str: &c.DB},
 		{name: "public-url", help: "URL where recipients reach this gateway (one-click unsubscribe links; default http://ADDR)", str: &c.PublicURL},
+		{name: "receipt-links", help: "true: opt-in and opt-out confirmations carry a link to the consent receipt (under --public-url)", str: &c.ReceiptLinks},
 		{name: "send-rate-tenant", help: "messages/s a tenant may send (0: no limit)", str: &c.SendRateTenant},
 		{name: "send-rate-sender", help: "messages/s one sender address may send (0: no limit)", str: &c.SendRateSender},
 		{name: "send-daily-cap", help: "messages a tenant may send per UTC day (0: no cap)", str: &c.SendDailyCap},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
+		{name: "outbox-lease", help: "how long a dispatcher holds claimed messages; a dead node's messages are sent by another after this long", dur: &c.OutboxLease},
 		{name: "ledger-origin", help: "the consent ledger's name in its signed checkpoints (a host name and path)", str: &c.LedgerOrigin},
 		{name: "ledger-checkpoint-file", help: "append every signed ledger checkpoint to this file, outside the database", str: &c.LedgerCheckpointFile},
 		{name: "ledger-checkpoint-url", help: "POST every signed ledger checkpoint to this URL (a witness or archive)", str: &c.LedgerCheckpointURL},
@@ -189,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))
+	}
+	if c.OutboxLease < time.Second {
+		errs = append(errs, errors.New("outbox-lease must be at least 1s"))
 	}
 	return errors.Join(errs...)
 }

@@ -28,6 +28,13 @@ func (c *Config) sendConfig() (service.SendConfig, error) {
 		}
 		sc.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	}
+	if c.ReceiptLinks != "" {
+		b, err := strconv.ParseBool(c.ReceiptLinks)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("receipt-links: %q is not true or false", c.ReceiptLinks))
+		}
+		sc.ReceiptLinks = b
+	}
 	num := func(name, v string, dst *float64) {
 		if v == "" {
 			return
@@ -66,7 +73,8 @@ func (a *App) startOutbox(reg prometheus.Registerer, addr string) error {
 		}
 		return channel.New(c)
 	}
-	a.outbox = outbox.New(outbox.Config{Store: a.Store, Service: a.Service, Logger: a.log, Registry: reg, Adapters: adapters})
+	a.outbox = outbox.New(outbox.Config{Store: a.Store, Service: a.Service, Logger: a.log, Registry: reg, Adapters: adapters,
+		Lease: a.cfg.OutboxLease})
 	if a.cfg.Demo {
 		sc.DefaultProvider = channel.KindSink
 		if err := a.seedDemoSenders(context.Background()); err != nil {

@@ -114,6 +114,7 @@ func (a *API) routes() []route {
 		{"GET", "/v1/ledger/consistency", a.ledgerConsistency, true},
 		{"GET", "/v1/events/{id}/receipt", a.eventReceipt, false},
 		{"GET", "/v1/contacts/{id}/receipts", a.contactReceipts, false},
+		{"GET", "/r/{token}", a.publicReceipt, true},
 		{"POST", "/v1/attributes", a.createAttribute, false},
 		{"GET", "/v1/attributes", a.listAttributes, false},
 		{"POST", "/v1/dsr", a.createDSR, false},

@@ -68,3 +68,16 @@ func (a *API) contactReceipts(w http.ResponseWriter, r *http.Request, pr auth.Pr
 	writeJSON(w, http.StatusOK, map[string]any{"receipts": rcs})
 	return nil
 }
+
+// publicReceipt serves a receipt link (GET /r/{token}): a capability URL
+// the person receives in a confirmation, so they can keep proof of what
+// they agreed to or withdrew.
+func (a *API) publicReceipt(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	rc, err := a.svc.PublicReceipt(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	writeJSON(w, http.StatusOK, rc)
+	return nil
+}

@@ -54,7 +54,7 @@ type Config struct {
 	Workers     int           // concurrent sends (default 16)
 	Batch       int           // messages leased per claim (default 256)
 	Lease       time.Duration // how long a claim holds a message (default 60s)
-	SendTimeout time.Duration // per send (default 20s)
+	SendTimeout time.Duration // per send (default 20s, or a third of a shorter Lease)
 	Poll        time.Duration // how often an idle dispatcher looks for due messages (default 200ms)
 	MaxAttempts int           // attempts before a message is dead-lettered (default 10)
 	BackoffBase time.Duration // first retry delay (default 5s), doubled per attempt
@@ -78,7 +78,9 @@ func (c *Config) defaults() {
 	setDefault(&c.Batch, 256)
 	setDefault(&c.MaxAttempts, 10)
 	setDefault(&c.Lease, 60*time.Second)
-	setDefault(&c.SendTimeout, 20*time.Second)
+	// A worker starts no send its lease would not cover, so a send must
+	// fit well inside the lease, or nothing would ever be sent.
+	setDefault(&c.SendTimeout, min(20*time.Second, c.Lease/3))
 	setDefault(&c.Poll, 200*time.Millisecond)
 	setDefault(&c.BackoffBase, 5*time.Second)
 	setDefault(&c.BackoffMax, 15*time.Minute)

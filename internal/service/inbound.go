@@ -374,6 +374,7 @@ func (j *inboundJob) reply(tx store.Tx, plan keywordflow.Plan, byKey map[string]
 		rc.continuing = append(rc.continuing, byKey[k])
 	}
 	body, lang := renderReply(rc)
+	body = j.withReceiptLink(body, lang, plan.Reply)
 	rep := Reply{TenantID: tenantID, ContactID: j.contact.ID, Channel: j.msg.Channel, Sender: j.sn.Address,
 		Kind: plan.Reply, Body: body, Language: lang, InboundID: j.msg.ProviderID}
 	if err := tx.Unit(ctx, func(tx store.Tx) error { return s.replies.QueueReply(ctx, tx, rep) }); err != nil {

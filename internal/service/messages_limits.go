@@ -32,6 +32,10 @@ type SendConfig struct {
 	DefaultProvider string
 	// Kick wakes the dispatcher when a message was queued.
 	Kick func()
+	// ReceiptLinks adds a link to the consent receipt (GET /r/{token}) to
+	// opt-in and opt-out confirmations. Off by default: it makes an SMS
+	// confirmation about 80 characters longer.
+	ReceiptLinks bool
 }
 
 // sending is the service's sending state: limits and configuration.

@@ -78,3 +78,50 @@ func BenchmarkLedgerInclusionProof(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkLedgerVerify is `consentgate ledger verify` over a SQLite ledger
+// of -ledger-leaves leaves with a checkpoint every 100,000 (built once, not
+// timed).
+func BenchmarkLedgerVerify(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "l.db"), sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	skey, vkey, err := ledger.GenerateKey("bench.consentgate.local/ledger")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := ledger.NewSigner(skey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := ledger.NewLog(db.Ledger())
+	batch := make([][]byte, 10_000)
+	for n := 0; n < *ledgerLeaves; n += len(batch) {
+		m := min(len(batch), *ledgerLeaves-n)
+		for i := 0; i < m; i++ {
+			batch[i] = benchLeaf(n + i)
+		}
+		if _, err := log.Append(ctx, batch[:m]...); err != nil {
+			b.Fatal(err)
+		}
+		if (n+m)%100_000 == 0 || n+m == *ledgerLeaves {
+			if _, _, err := log.Checkpoint(ctx, signer, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := ledger.Verify(ctx, db.Ledger(), vkey)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.TreeSize != int64(*ledgerLeaves) {
+			b.Fatalf("verified %d leaves", rep.TreeSize)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/verify")
+}
