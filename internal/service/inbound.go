@@ -342,19 +342,14 @@ func (j *inboundJob) reply(tx store.Tx, plan keywordflow.Plan, byKey map[string]
 		s.log.Warn("no reply queue is configured; reply not sent", "tenant", tenantID, "inbound", j.im.ID, "kind", plan.Reply)
 		return nil
 	}
-	if j.contact == nil {
-		// service.Reply addresses a contact; a HELP from a number that is
-		// not one has nobody to address (see docs/inbound.md).
-		s.log.Info("reply skipped: the sender is not a contact", "tenant", tenantID, "inbound", j.im.ID, "kind", plan.Reply)
-		return nil
-	}
 	conf, err := j.s.replyConf(tx, tenantID)
 	if err != nil {
 		return err
 	}
 	rc := replyContext{kind: plan.Reply, lang: r.Language, tenant: conf.name, profile: conf.profile, overrides: conf.overrides,
 		keyword: r.Keyword, window: int(j.window / time.Hour)}
-	if l := j.contact.Locale; len(l) >= 2 && !j.created {
+	if j.contact != nil && len(j.contact.Locale) >= 2 && !j.created {
+		l := j.contact.Locale
 		rc.lang = strings.ToLower(l[:2])
 	}
 	if rc.lang == "" {
@@ -375,8 +370,15 @@ func (j *inboundJob) reply(tx store.Tx, plan keywordflow.Plan, byKey map[string]
 	}
 	body, lang := renderReply(rc)
 	body = j.withReceiptLink(body, lang, plan.Reply)
-	rep := Reply{TenantID: tenantID, ContactID: j.contact.ID, Channel: j.msg.Channel, Sender: j.sn.Address,
+	rep := Reply{TenantID: tenantID, Channel: j.msg.Channel, Sender: j.sn.Address,
 		Kind: plan.Reply, Body: body, Language: lang, InboundID: j.msg.ProviderID}
+	if j.contact != nil {
+		rep.ContactID = j.contact.ID
+	} else {
+		// A HELP (or a YES with nothing pending) from a number that is not
+		// a contact: answer it without creating one.
+		rep.To, rep.ToKind, rep.ToBlindIndex = j.from.value, j.from.kind, j.from.bi[:]
+	}
 	if err := tx.Unit(ctx, func(tx store.Tx) error { return s.replies.QueueReply(ctx, tx, rep) }); err != nil {
 		s.log.Error("reply could not be queued; the consent change stands", "tenant", tenantID, "inbound", j.im.ID, "kind", plan.Reply, "err", err)
 		return nil

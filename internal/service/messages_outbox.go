@@ -156,29 +156,37 @@ func (s *Service) ProviderConfig(ctx context.Context, tenantID string, ch consen
 // the caller's transaction: the recipient is the contact's identifier for
 // the channel, sealed with the text under the contact's key.
 func (s *Service) ReplyMessage(ctx context.Context, tx store.Tx, r Reply) (*store.Message, error) {
-	if r.TenantID == "" || r.ContactID == "" || r.InboundID == "" || r.Kind == "" || r.Body == "" || r.Sender == "" {
-		return nil, errors.New("service: a reply needs tenant, contact, inbound id, kind, sender and body")
+	if r.TenantID == "" || (r.ContactID == "" && r.To == "") || r.InboundID == "" || r.Kind == "" || r.Body == "" || r.Sender == "" {
+		return nil, errors.New("service: a reply needs tenant, contact or recipient, inbound id, kind, sender and body")
 	}
 	tk, err := s.tenantKeys(ctx, r.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	c, ids, err := tx.GetContact(ctx, r.TenantID, r.ContactID)
-	if err != nil {
-		return nil, err
-	}
-	ck, err := vault.OpenContactKey(tk.keys, r.TenantID, c.ID, c.WrappedKey)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().Truncate(time.Microsecond) // what the store keeps, so a replay shows the same times
-	m := &store.Message{ID: ulid.Make().String(), TenantID: r.TenantID, ContactID: c.ID, Kind: r.Kind, InboundID: r.InboundID,
+	m := &store.Message{ID: ulid.Make().String(), TenantID: r.TenantID, ContactID: r.ContactID, Kind: r.Kind, InboundID: r.InboundID,
 		Channel: r.Channel, Sender: r.Sender, Status: store.MessageQueued, Reason: ReasonReply, DueAt: now,
 		CreatedAt: now, UpdatedAt: now}
 	env := envelope{Body: r.Body}
-	p := &prepared{ch: r.Channel}
-	if err := s.addressOf(ck, ids, p, m, &env); err != nil {
-		return nil, err
+	var ck *vault.ContactKey
+	if r.ContactID == "" {
+		// Not a contact: a key of the reply's own, as for a contract
+		// message to a non-contact (messages.go).
+		if ck, m.WrappedKey, err = vault.NewContactKey(tk.keys, r.TenantID, messageKeyID(m.ID)); err != nil {
+			return nil, err
+		}
+		env.To, m.RecipientKind, m.RecipientIndex = r.To, r.ToKind, r.ToBlindIndex
+	} else {
+		c, ids, err := tx.GetContact(ctx, r.TenantID, r.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		if ck, err = vault.OpenContactKey(tk.keys, r.TenantID, c.ID, c.WrappedKey); err != nil {
+			return nil, err
+		}
+		if err := s.addressOf(ck, ids, &prepared{ch: r.Channel}, m, &env); err != nil {
+			return nil, err
+		}
 	}
 	m.BodyLen = len(env.Body)
 	bh := tk.blind.Sum("message-body", env.Body)

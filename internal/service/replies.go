@@ -20,6 +20,14 @@ type Reply struct {
 	Body      string
 	Language  string // ISO 639-1 of Body
 	InboundID string // provider message id of the inbound message (idempotency key)
+
+	// For a sender who is not a contact (a HELP from an unknown number),
+	// ContactID is empty and the reply goes to this normalised identifier;
+	// it is sealed under a key of the reply's own, never stored in clear,
+	// and no contact is created just to answer.
+	To           string
+	ToKind       consent.IdentifierKind
+	ToBlindIndex []byte
 }
 
 // ReplyQueue queues a reply for delivery in the same transaction as the
