@@ -31,6 +31,10 @@ type Config struct {
 	// OutboxLease is how long a dispatcher holds the messages it claimed: a
 	// node that dies leaves them to the others after this long.
 	OutboxLease time.Duration `toml:"outbox_lease"`
+	// Inbound keywords (docs/inbound.md): how long a double opt-in waits
+	// for YES, and how long a rotated webhook secret stays valid.
+	ConfirmWindow      time.Duration `toml:"confirm_window"`
+	WebhookSecretGrace time.Duration `toml:"webhook_secret_grace"`
 	// Sending (docs/sending.md): where recipients reach the gateway, rate
 	// limits (messages/s) and the daily volume cap per tenant.
 	PublicURL      string `toml:"public_url"`
@@ -57,6 +61,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", Data: "./data", DefaultRegion: "DK", LogFormat: "text", LogLevel: "info",
 		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second, OutboxLease: time.Minute,
+		ConfirmWindow: 24 * time.Hour, WebhookSecretGrace: 24 * time.Hour,
 		LedgerOrigin: "consentgate.local/ledger", LedgerCheckpointInterval: time.Minute}
 }
 
@@ -83,6 +88,8 @@ func (c *Config) options() []option {
 		{name: "send-rate-sender", help: "messages/s one sender address may send (0: no limit)", str: &c.SendRateSender},
 		{name: "send-daily-cap", help: "messages a tenant may send per UTC day (0: no cap)", str: &c.SendDailyCap},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
+		{name: "confirm-window", help: "how long a pending double opt-in waits for YES", dur: &c.ConfirmWindow},
+		{name: "webhook-secret-grace", help: "how long the previous inbound webhook secret stays valid after a rotation", dur: &c.WebhookSecretGrace},
 		{name: "outbox-lease", help: "how long a dispatcher holds claimed messages; a dead node's messages are sent by another after this long", dur: &c.OutboxLease},
 		{name: "ledger-origin", help: "the consent ledger's name in its signed checkpoints (a host name and path)", str: &c.LedgerOrigin},
 		{name: "ledger-checkpoint-file", help: "append every signed ledger checkpoint to this file, outside the database", str: &c.LedgerCheckpointFile},
@@ -195,6 +202,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))
+	}
+	if c.ConfirmWindow < time.Minute || c.ConfirmWindow > 30*24*time.Hour {
+		errs = append(errs, errors.New("confirm-window must be between 1m and 720h"))
+	}
+	if c.WebhookSecretGrace < time.Minute {
+		errs = append(errs, errors.New("webhook-secret-grace must be at least 1m"))
 	}
 	if c.OutboxLease < time.Second {
 		errs = append(errs, errors.New("outbox-lease must be at least 1s"))

@@ -64,3 +64,15 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestInboundSettings(t *testing.T) {
+	c, err := load(t, []string{"--confirm-window", "48h"}, map[string]string{"CONSENTGATE_WEBHOOK_SECRET_GRACE": "2h"})
+	if err != nil || c.Validate() != nil || c.ConfirmWindow != 48*time.Hour || c.WebhookSecretGrace != 2*time.Hour {
+		t.Fatalf("%+v %v", c, err)
+	}
+	c, _ = load(t, []string{"--confirm-window", "10s", "--webhook-secret-grace", "0s"}, nil)
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "confirm-window") || !strings.Contains(err.Error(), "webhook-secret-grace") {
+		t.Fatalf("Validate = %v", err)
+	}
+}

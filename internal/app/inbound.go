@@ -1,6 +1,10 @@
 package app
 
-import "time"
+import (
+	"time"
+
+	"github.com/consentgate/consentgate/internal/service"
+)
 
 // forwardEvery is how often the forwarder looks for conversation due for
 // the tenants' webhooks; a message waits at most this long on first try.
@@ -8,7 +12,11 @@ const forwardEvery = time.Second
 
 // startInbound starts the worker that forwards conversation (inbound
 // messages that are not keywords) to the tenants' own webhooks.
-func (a *App) startInbound() { a.forwarder = a.Service.StartForwarder(nil, forwardEvery) }
+// The inbound settings are set first, before requests arrive.
+func (a *App) startInbound() {
+	a.Service.SetInboundConfig(service.InboundConfig{ConfirmWindow: a.cfg.ConfirmWindow, SecretGrace: a.cfg.WebhookSecretGrace})
+	a.forwarder = a.Service.StartForwarder(nil, forwardEvery)
+}
 
 // stopInbound stops it after its current pass; what it has not delivered
 // stays sealed in the store for the next start.
