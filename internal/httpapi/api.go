@@ -92,6 +92,7 @@ func (a *API) routes() []route {
 		{"POST", "/v1/inbound/{channel}", a.inboundGeneric, true},
 		{"POST", "/v1/inbound/twilio", a.inboundTwilio, true},
 		{"POST", "/v1/inbound/whatsapp-cloud", a.inboundWhatsApp, true},
+		{"GET", "/v1/inbound/whatsapp-cloud", a.verifyWhatsApp, true},
 		{"POST", "/v1/messages", a.sendMessage, false},
 		{"POST", "/v1/messages/batch", a.sendMessages, false},
 		{"GET", "/v1/messages/{id}", a.getMessage, false},

@@ -183,3 +183,18 @@ func (a *API) inboundWhatsApp(w http.ResponseWriter, r *http.Request, _ auth.Pri
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 	return nil
 }
+
+// verifyWhatsApp answers Meta's webhook subscription handshake (GET with
+// hub.mode, hub.verify_token, hub.challenge): the challenge as plain text
+// when the verify token is a tenant's, 403 otherwise.
+func (a *API) verifyWhatsApp(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	q := r.URL.Query()
+	ch, err := a.svc.VerifyWhatsAppSubscription(r.Context(), q.Get("hub.mode"), q.Get("hub.verify_token"), q.Get("hub.challenge"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	io.WriteString(w, ch)
+	return nil
+}

@@ -22,7 +22,7 @@ import (
 // its own check, such as a webhook signature, decides).
 var routePermissions = map[string]auth.Permission{
 	"GET /healthz": "", "GET /readyz": "", "GET /openapi.json": "", "GET /metrics": "",
-	"GET /v1/ledger/key": "", "GET /v1/ledger/checkpoint": "", "GET /v1/ledger/consistency": "", "GET /r/{token}": "",
+	"GET /v1/ledger/key": "", "GET /v1/ledger/checkpoint": "", "GET /v1/ledger/consistency": "", "GET /r/{token}": "", "GET /v1/inbound/whatsapp-cloud": "",
 	"POST /v1/inbound/{channel}": "", "POST /v1/inbound/twilio": "", "POST /v1/inbound/whatsapp-cloud": "",
 	"POST /v1/delivery-reports/{tenant}/{channel}": "", "GET /v1/unsubscribe/{token}": "", "POST /v1/unsubscribe/{token}": "",
 

@@ -41,6 +41,9 @@ type WebhookSecretView struct {
 	CreatedAt          time.Time  `json:"created_at"`
 	RotatedAt          time.Time  `json:"rotated_at"`
 	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
+	// VerifyToken, for WhatsApp, is what to enter as "Verify token" in
+	// Meta's webhook configuration (see whatsapp_verify.go).
+	VerifyToken string `json:"verify_token,omitempty"`
 }
 
 func secretAAD(tenantID, provider string) []byte {
@@ -111,6 +114,9 @@ func (s *Service) PutWebhookSecret(ctx context.Context, pr auth.Principal, in We
 	}
 	v := s.viewSecret(ws)
 	v.Secret = shown
+	if in.Provider == ProviderWhatsApp {
+		v.VerifyToken = whatsappVerifyToken(tk, pr.TenantID)
+	}
 	return v, nil
 }
 
@@ -128,7 +134,14 @@ func (s *Service) ListWebhookSecrets(ctx context.Context, pr auth.Principal) ([]
 	}
 	out := make([]WebhookSecretView, 0, len(wss))
 	for _, ws := range wss {
-		out = append(out, s.viewSecret(ws))
+		v := s.viewSecret(ws)
+		if ws.Provider == ProviderWhatsApp {
+			var err error
+			if v.VerifyToken, err = s.WhatsAppVerifyToken(ctx, pr.TenantID); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
