@@ -51,19 +51,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	// rewritten ciphertexts and hashes do not linger in the file.
 	q.Add("_pragma", "secure_delete(1)")
 	base := "file:" + path + "?"
-	w, err := sql.Open("sqlite", base+q.Encode()+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	w := openDB(base + q.Encode() + "&_txlock=immediate")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	q.Add("_pragma", "query_only(1)")
-	r, err := sql.Open("sqlite", base+q.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	r := openDB(base + q.Encode())
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
