@@ -37,9 +37,11 @@ import (
 // there the gap handling costs nothing.
 //
 // An event can be the first this node hears of its purpose or contact
-// (created through another node): the feed loads them with it. Later
-// changes to a purpose, a contact's restriction or suppressions are not
-// carried by the feed (the store has no change log for them yet).
+// (created through another node): the feed loads them with it. Changes that
+// are not consent events (a purpose edited, a contact created, restricted
+// or rectified) are read by their update time on every poll
+// (fetchChanged). Suppressions added by erasure travel as the erasure's
+// marker event; others (none are made today but by erasure) at restart.
 //
 // The feed fails closed: when polls fail, or the notification connection is
 // down, for longer than staleAfter (2 s), it marks the index not ready (every
@@ -78,6 +80,7 @@ type feed struct {
 	epochSeen int        // the listener epoch the last good poll ran in
 	lastGood  time.Time  // end of the last good poll
 	failed    bool       // the feed marked the index not ready
+	changedAt time.Time  // purposes and contacts changed at or after this are read next
 }
 
 // changeNotifier is implemented by stores that can report commits of
@@ -103,13 +106,19 @@ const (
 	feedStartWindow = 10_000 // seqs below base looked at again on (re)connection
 	feedMaxNotes    = 4096   // notes kept between two polls
 	feedMaxRanges   = 10_000 // gaps and gaps given up kept at most
+
+	// Purposes and contacts are read by update time, which comes from the
+	// writing node's clock and can commit out of order: each read goes
+	// back changeOverlap, and the first one changeStartWindow before start.
+	changeOverlap     = 10 * time.Second
+	changeStartWindow = 5 * time.Minute
 )
 
 func newFeed(st store.Store, ix *index.Index, cursor int64, log *slog.Logger) *feed {
 	f := &feed{st: st, ix: ix, log: log, now: time.Now, base: cursor, hi: cursor,
 		every: 500 * time.Millisecond, grace: 5 * time.Second, keep: 10 * time.Minute,
 		staleAfter: 2 * time.Second, readTimeout: 2 * time.Second, retryMax: 2 * time.Second,
-		wake: make(chan struct{}, 1), epochSeen: -1}
+		wake: make(chan struct{}, 1), epochSeen: -1, changedAt: time.Now().Add(-changeStartWindow)}
 	if n, ok := st.(changeNotifier); ok {
 		f.notifier = n
 	} else {
@@ -288,7 +297,10 @@ func (f *feed) poll(ctx context.Context, ranges []seqRange) error {
 				more = true
 				return err
 			}
-			more, err = f.fetchNew(rctx, tx)
+			if more, err = f.fetchNew(rctx, tx); err != nil || more {
+				return err
+			}
+			more, err = f.fetchChanged(rctx, tx)
 			return err
 		})
 		cancel()
@@ -347,6 +359,66 @@ func (f *feed) fetchNew(ctx context.Context, tx store.Tx) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// fetchChanged reads purposes and contacts changed since f.changedAt and
+// puts them into the index as they are now; reading one twice is harmless.
+func (f *feed) fetchChanged(ctx context.Context, tx store.Tx) (more bool, err error) {
+	ps, err := tx.PurposesUpdatedSince(ctx, f.changedAt, feedPage)
+	if err != nil {
+		return false, err
+	}
+	cs, err := tx.ContactsUpdatedSince(ctx, f.changedAt, feedPage)
+	if err != nil {
+		return false, err
+	}
+	newest := f.changedAt
+	for _, p := range ps {
+		f.ix.PutPurpose(p.TenantID, p.Purpose)
+		newest = maxTime(newest, p.UpdatedAt)
+	}
+	for _, c := range cs {
+		id, err := ulid.ParseStrict(c.Contact.ID)
+		if err != nil {
+			continue
+		}
+		xs := make([]index.Identifier, len(c.Identifiers))
+		for i, x := range c.Identifiers {
+			xs[i].Kind = x.Kind
+			copy(xs[i].BlindIndex[:], x.BlindIndex)
+		}
+		if f.ix.HasContact(c.Contact.TenantID, id) {
+			f.ix.ReplaceIdentifiers(c.Contact.TenantID, id, xs)
+			f.ix.SetRestricted(c.Contact.TenantID, id, c.Contact.Restricted)
+		} else {
+			f.ix.PutContact(c.Contact.TenantID, id, c.Contact.Restricted, xs)
+		}
+		newest = maxTime(newest, c.Contact.UpdatedAt)
+	}
+	switch {
+	case len(ps) == feedPage || len(cs) == feedPage:
+		// A full page: continue from its last row (>=, so rows sharing that
+		// time are read again, not skipped).
+		last := f.changedAt
+		if len(ps) == feedPage {
+			last = ps[len(ps)-1].UpdatedAt
+		}
+		if len(cs) == feedPage && (len(ps) < feedPage || cs[len(cs)-1].Contact.UpdatedAt.Before(last)) {
+			last = cs[len(cs)-1].Contact.UpdatedAt
+		}
+		more = last.After(f.changedAt)
+		f.changedAt = last
+	case newest.Add(-changeOverlap).After(f.changedAt):
+		f.changedAt = newest.Add(-changeOverlap)
+	}
+	return more, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // apply puts an event into the index. An event can be the first news of its

@@ -210,6 +210,17 @@ func TestMultiNode(t *testing.T) {
 	}
 	mustCall(a, "PUT", consentPath, `{"status":"granted","source":"web"}`, 200)
 	t.Logf("grant on A after B's recovery reached B after %v", b.waitFor(t, key, "consent_granted", time.Second))
+
+	// Changes that are not consent events reach B too: a purpose that no
+	// longer uses SMS, and an Art. 18 restriction, each within 1 s.
+	mustCall(a, "PATCH", "/v1/purposes/offers", `{"channels":["email"]}`, 200)
+	t.Logf("purpose edit on A reached B after %v", b.waitFor(t, key, "purpose_channel_not_allowed", time.Second))
+	mustCall(a, "PATCH", "/v1/purposes/offers", `{"channels":["sms"]}`, 200)
+	b.waitFor(t, key, "consent_granted", time.Second)
+	mustCall(a, "POST", "/v1/dsr", fmt.Sprintf(`{"type":"restriction","contact_id":"%v"}`, contact), 201)
+	t.Logf("restriction on A reached B after %v", b.waitFor(t, key, "restricted", time.Second))
+	mustCall(a, "POST", "/v1/dsr", fmt.Sprintf(`{"type":"restriction","contact_id":"%v","lift":true}`, contact), 201)
+	t.Logf("lifting it reached B after %v", b.waitFor(t, key, "consent_granted", time.Second))
 }
 
 // TestFeedOutOfOrderCommits makes PostgreSQL commit a consent event after

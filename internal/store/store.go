@@ -97,6 +97,7 @@ type Tx interface {
 	AddSuppression(ctx context.Context, s *Suppression) error
 
 	LedgerTx
+	ChangesTx
 
 	InboundStore
 	MessageStore

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WriteRollsBack", testWriteRollsBack},
 		{"UnitRollsBackOnlyItself", testUnit},
 		{"TenantIsolation", testTenantIsolation},
+		{"ChangesSince", testChangesSince},
 		{"Messages", testMessages},
 		{"Replies", testReplies},
 		{"ClaimMessages", testClaim},
