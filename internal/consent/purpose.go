@@ -61,6 +61,10 @@ type Purpose struct {
 	Channels      []Channel     `json:"channels"`
 	DoubleOptIn   bool          `json:"double_opt_in"`
 	Lifetime      time.Duration `json:"-"` // how long a granted consent lasts; 0 = until withdrawn
+	// KeepBodies keeps the text of this purpose's sent messages (sealed)
+	// until the tenant's message-body retention ends, e.g. to answer a
+	// dispute; by default a text is deleted once its message is finished.
+	KeepBodies bool `json:"keep_bodies"`
 }
 
 var purposeKeyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)

@@ -34,6 +34,7 @@ type Service interface {
 	OpenMessages(ctx context.Context, ms []*store.Message) ([]*channel.Message, []error, error)
 	ProviderConfig(ctx context.Context, tenantID string, ch consent.Channel) (channel.Config, time.Time, error)
 	ReplyMessage(ctx context.Context, tx store.Tx, r service.Reply) (*store.Message, error)
+	KeepsBody(m *store.Message) bool
 }
 
 var _ Service = (*service.Service)(nil)
@@ -284,7 +285,11 @@ func (d *Dispatcher) attempt(j *job) outcome {
 		return d.failed(o, err)
 	}
 	o.upd.ProviderRef = res.ProviderRef
-	return d.finish(o, store.MessageSent, "", "")
+	o = d.finish(o, store.MessageSent, "", "")
+	// A purpose that keeps its texts keeps this one, sealed, for the
+	// retention purge to delete when its period ends.
+	o.upd.DropSealed = !d.cfg.Service.KeepsBody(m)
+	return o
 }
 
 func (d *Dispatcher) finish(o outcome, st store.MessageStatus, detail, lastErr string) outcome {

@@ -49,6 +49,18 @@ func (s *Service) Recheck(m *store.Message) consent.Decision {
 	return s.index.DecideContact(m.TenantID, id, m.Purpose, m.Channel, now)
 }
 
+// KeepsBody reports whether a sent message's sealed text is kept (its
+// purpose says so) rather than deleted when the message is finished; the
+// retention purge then deletes it when the tenant's message-body period
+// ends. Replies and unknown purposes never keep theirs.
+func (s *Service) KeepsBody(m *store.Message) bool {
+	if m.Kind != store.MessageKindSend || m.Purpose == "" {
+		return false
+	}
+	p := s.index.Purpose(m.TenantID, m.Purpose)
+	return p != nil && p.KeepBodies
+}
+
 // OpenMessages unseals claimed messages for their adapters, reading each
 // distinct contact's key once, in one read transaction. errs[i] is set for
 // a message that cannot be opened (ErrErased when the contact was erased).

@@ -22,6 +22,7 @@ type PurposeInput struct {
 	Channels            []consent.Channel `json:"channels"`
 	DoubleOptIn         *bool             `json:"double_opt_in"`
 	ConsentLifetimeDays *int              `json:"consent_lifetime_days"`
+	KeepMessageBodies   *bool             `json:"keep_message_bodies"`
 }
 
 // PurposeView is a purpose as the API shows it.
@@ -35,12 +36,13 @@ type PurposeView struct {
 	Channels            []consent.Channel `json:"channels"`
 	DoubleOptIn         bool              `json:"double_opt_in"`
 	ConsentLifetimeDays int               `json:"consent_lifetime_days"`
+	KeepMessageBodies   bool              `json:"keep_message_bodies"`
 }
 
 func viewPurpose(p *consent.Purpose) PurposeView {
 	return PurposeView{Key: p.Key, Name: p.Name, Description: p.Description, NoticeVersion: p.NoticeVersion,
 		Category: p.Category, Basis: p.Basis, Channels: p.Channels, DoubleOptIn: p.DoubleOptIn,
-		ConsentLifetimeDays: int(p.Lifetime / (24 * time.Hour))}
+		ConsentLifetimeDays: int(p.Lifetime / (24 * time.Hour)), KeepMessageBodies: p.KeepBodies}
 }
 
 // apply copies the set fields of in onto p.
@@ -68,6 +70,9 @@ func (in *PurposeInput) apply(p *consent.Purpose) {
 	}
 	if in.ConsentLifetimeDays != nil {
 		p.Lifetime = time.Duration(*in.ConsentLifetimeDays) * 24 * time.Hour
+	}
+	if in.KeepMessageBodies != nil {
+		p.KeepBodies = *in.KeepMessageBodies
 	}
 }
 

@@ -17,11 +17,11 @@ const (
 	qListAPIKeys     = `SELECT ` + apiKeyCols + ` FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id`
 	qRevokeAPIKey    = `UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at = 0`
 
-	purposeCols    = `key, name, description, notice_version, category, basis, channels, double_opt_in, lifetime_s`
+	purposeCols    = `key, name, description, notice_version, category, basis, channels, double_opt_in, lifetime_s, keep_bodies`
 	qCreatePurpose = `INSERT INTO purposes (tenant_id, ` + purposeCols + `, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 	qUpdatePurpose = `UPDATE purposes SET name = $1, description = $2, notice_version = $3, category = $4, basis = $5,
-		channels = $6, double_opt_in = $7, lifetime_s = $8, updated_at = $9 WHERE tenant_id = $10 AND key = $11`
+		channels = $6, double_opt_in = $7, lifetime_s = $8, keep_bodies = $9, updated_at = $10 WHERE tenant_id = $11 AND key = $12`
 	qGetPurpose   = `SELECT ` + purposeCols + ` FROM purposes WHERE tenant_id = $1 AND key = $2`
 	qListPurposes = `SELECT ` + purposeCols + ` FROM purposes WHERE tenant_id = $1 ORDER BY key`
 

@@ -241,14 +241,14 @@ func (t *tx) RevokeAPIKey(ctx context.Context, tenantID, id string, at time.Time
 func (t *tx) CreatePurpose(ctx context.Context, tenantID string, p *consent.Purpose, at time.Time) error {
 	ch, _ := json.Marshal(p.Channels)
 	_, err := t.exec(ctx, qCreatePurpose, tenantID, p.Key, p.Name, p.Description, p.NoticeVersion,
-		string(p.Category), string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), us(at), us(at))
+		string(p.Category), string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), p.KeepBodies, us(at), us(at))
 	return err
 }
 
 func (t *tx) UpdatePurpose(ctx context.Context, tenantID string, p *consent.Purpose, at time.Time) error {
 	ch, _ := json.Marshal(p.Channels)
 	tag, err := t.exec(ctx, qUpdatePurpose, p.Name, p.Description, p.NoticeVersion, string(p.Category),
-		string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), us(at), tenantID, p.Key)
+		string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), p.KeepBodies, us(at), tenantID, p.Key)
 	return oneRow(tag, err)
 }
 
@@ -256,7 +256,7 @@ func scanPurpose(r row) (*consent.Purpose, error) {
 	var p consent.Purpose
 	var cat, basis, ch string
 	var life int64
-	if err := r.Scan(&p.Key, &p.Name, &p.Description, &p.NoticeVersion, &cat, &basis, &ch, &p.DoubleOptIn, &life); err != nil {
+	if err := r.Scan(&p.Key, &p.Name, &p.Description, &p.NoticeVersion, &cat, &basis, &ch, &p.DoubleOptIn, &life, &p.KeepBodies); err != nil {
 		return nil, mapErr(err)
 	}
 	p.Category, p.Basis = consent.Category(cat), consent.Basis(basis)

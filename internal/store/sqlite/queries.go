@@ -15,11 +15,11 @@ const (
 	qListAPIKeys     = `SELECT ` + apiKeyCols + ` FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id`
 	qRevokeAPIKey    = `UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at = 0`
 
-	purposeCols    = `key, name, description, notice_version, category, basis, channels, double_opt_in, lifetime_s`
+	purposeCols    = `key, name, description, notice_version, category, basis, channels, double_opt_in, lifetime_s, keep_bodies`
 	qCreatePurpose = `INSERT INTO purposes (tenant_id, ` + purposeCols + `, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdatePurpose = `UPDATE purposes SET name = ?, description = ?, notice_version = ?, category = ?, basis = ?,
-		channels = ?, double_opt_in = ?, lifetime_s = ?, updated_at = ? WHERE tenant_id = ? AND key = ?`
+		channels = ?, double_opt_in = ?, lifetime_s = ?, keep_bodies = ?, updated_at = ? WHERE tenant_id = ? AND key = ?`
 	qGetPurpose   = `SELECT ` + purposeCols + ` FROM purposes WHERE tenant_id = ? AND key = ?`
 	qListPurposes = `SELECT ` + purposeCols + ` FROM purposes WHERE tenant_id = ? ORDER BY key`
 

@@ -117,14 +117,14 @@ func (t *tx) RevokeAPIKey(ctx context.Context, tenantID, id string, at time.Time
 func (t *tx) CreatePurpose(ctx context.Context, tenantID string, p *consent.Purpose, at time.Time) error {
 	ch, _ := json.Marshal(p.Channels)
 	_, err := t.exec(ctx, qCreatePurpose, tenantID, p.Key, p.Name, p.Description, p.NoticeVersion,
-		string(p.Category), string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), us(at), us(at))
+		string(p.Category), string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), p.KeepBodies, us(at), us(at))
 	return err
 }
 
 func (t *tx) UpdatePurpose(ctx context.Context, tenantID string, p *consent.Purpose, at time.Time) error {
 	ch, _ := json.Marshal(p.Channels)
 	r, err := t.exec(ctx, qUpdatePurpose, p.Name, p.Description, p.NoticeVersion, string(p.Category),
-		string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), us(at), tenantID, p.Key)
+		string(p.Basis), string(ch), p.DoubleOptIn, int64(p.Lifetime/time.Second), p.KeepBodies, us(at), tenantID, p.Key)
 	return oneRow(r, err)
 }
 
@@ -132,7 +132,7 @@ func scanPurpose(row interface{ Scan(...any) error }) (*consent.Purpose, error) 
 	var p consent.Purpose
 	var cat, basis, ch string
 	var life int64
-	if err := row.Scan(&p.Key, &p.Name, &p.Description, &p.NoticeVersion, &cat, &basis, &ch, &p.DoubleOptIn, &life); err != nil {
+	if err := row.Scan(&p.Key, &p.Name, &p.Description, &p.NoticeVersion, &cat, &basis, &ch, &p.DoubleOptIn, &life, &p.KeepBodies); err != nil {
 		return nil, mapErr(err)
 	}
 	p.Category, p.Basis = consent.Category(cat), consent.Basis(basis)
