@@ -127,7 +127,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 func (a *App) Start() error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api := httpapi.New(httpapi.Config{Service: a.Service, Logger: a.log, Registry: reg, Ready: a.ready})
+	limits, err := a.cfg.limits()
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Config{Service: a.Service, Logger: a.log, Registry: reg, Ready: a.ready, Limits: &limits})
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err

@@ -42,6 +42,12 @@ type Config struct {
 	SendRateTenant string `toml:"send_rate_tenant"`
 	SendRateSender string `toml:"send_rate_sender"`
 	SendDailyCap   string `toml:"send_daily_cap"`
+	// Abuse limits on the API (docs/access.md): requests per second per key
+	// and per source address, and failed authentications an address may make
+	// before it is slowed down.
+	RatePerKey          string `toml:"rate_per_key"`
+	RatePerAddress      string `toml:"rate_per_address"`
+	AuthFailuresAllowed string `toml:"auth_failures_allowed"`
 	// The consent ledger: the name in its checkpoints, an external file that
 	// receives a copy of each checkpoint, and how often one is signed.
 	LedgerOrigin             string        `toml:"ledger_origin"`
@@ -87,6 +93,9 @@ func (c *Config) options() []option {
 		{name: "send-rate-tenant", help: "messages/s a tenant may send (0: no limit)", str: &c.SendRateTenant},
 		{name: "send-rate-sender", help: "messages/s one sender address may send (0: no limit)", str: &c.SendRateSender},
 		{name: "send-daily-cap", help: "messages a tenant may send per UTC day (0: no cap)", str: &c.SendDailyCap},
+		{name: "rate-per-key", help: "API requests per second one key may make (default 20000)", str: &c.RatePerKey},
+		{name: "rate-per-address", help: "API requests per second one source address (IPv6: /64) may make (default 40000)", str: &c.RatePerAddress},
+		{name: "auth-failures-allowed", help: "failed authentications from one address before it must back off (default 10)", str: &c.AuthFailuresAllowed},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
 		{name: "confirm-window", help: "how long a pending double opt-in waits for YES", dur: &c.ConfirmWindow},
 		{name: "webhook-secret-grace", help: "how long the previous inbound webhook secret stays valid after a rotation", dur: &c.WebhookSecretGrace},
@@ -208,6 +217,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WebhookSecretGrace < time.Minute {
 		errs = append(errs, errors.New("webhook-secret-grace must be at least 1m"))
+	}
+	if _, err := c.limits(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.OutboxLease < time.Second {
 		errs = append(errs, errors.New("outbox-lease must be at least 1s"))

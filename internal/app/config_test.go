@@ -76,3 +76,19 @@ func TestInboundSettings(t *testing.T) {
 		t.Fatalf("Validate = %v", err)
 	}
 }
+
+func TestLimitSettings(t *testing.T) {
+	c, err := load(t, []string{"--rate-per-key", "50", "--auth-failures-allowed", "3"}, map[string]string{"CONSENTGATE_RATE_PER_ADDRESS": "100"})
+	if err != nil || c.Validate() != nil {
+		t.Fatalf("%v %v", err, c.Validate())
+	}
+	l, err := c.limits()
+	if err != nil || l.KeyRate != 50 || l.KeyBurst != 101 || l.AddrRate != 100 || l.FailuresAllowed != 3 {
+		t.Fatalf("limits = %+v, %v", l, err)
+	}
+	c, _ = load(t, []string{"--rate-per-key", "0", "--auth-failures-allowed", "-1"}, nil)
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "rate-per-key") || !strings.Contains(err.Error(), "auth-failures-allowed") {
+		t.Fatalf("Validate = %v", err)
+	}
+}
