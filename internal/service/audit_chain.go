@@ -31,6 +31,8 @@ type chainer struct {
 
 func startChainer(s *Service, every time.Duration) *chainer {
 	c := &chainer{s: s}
+	// Published before the goroutine starts: ChainAudit reads s.chainer.
+	s.chainer = c
 	if every < 0 {
 		return c
 	}
