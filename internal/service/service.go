@@ -81,7 +81,7 @@ func New(cfg Config) *Service {
 		keys:    make(map[[32]byte]cachedKey),
 	}
 	s.commit = newCommitter(cfg.Store, cfg.MaxBatch, log)
-	s.chainer = startChainer(s, cfg.AuditChainEvery)
+	startChainer(s, cfg.AuditChainEvery) // sets s.chainer
 	return s
 }
 
