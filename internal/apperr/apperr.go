@@ -40,6 +40,7 @@ const (
 	InvalidSignature    Code = "invalid_signature"      // an inbound webhook's signature is missing, stale or wrong
 	InvalidKeyword      Code = "invalid_keyword"        // a tenant keyword rule or reply template is refused
 	InvalidSender       Code = "invalid_sender"         // a sender address does not fit its kind or channel
+	InvalidTemplate     Code = "invalid_template"       // a message template, or a send's template reference or parameters, is refused
 	UndeclaredAttribute Code = "undeclared_attribute"   // a contact attribute the tenant has not declared (data minimisation)
 	InvalidAttribute    Code = "invalid_attribute"      // a declared attribute's value has the wrong type
 	LegalHold           Code = "legal_hold"             // erasure blocked by a legal hold; Details carry the reason

@@ -65,10 +65,12 @@ const (
 	MessagesRead    Permission = "messages:read"    // message metadata and timelines, never text
 	ProvidersManage Permission = "providers:manage" // channel providers and their credentials
 	SendersRead     Permission = "senders:read"
-	SendersWrite    Permission = "senders:write"  // register sender addresses (routing of inbound messages)
-	KeywordsRead    Permission = "keywords:read"  // keyword rules, reply templates, classify
-	KeywordsWrite   Permission = "keywords:write" // tenant keyword rules and reply templates
-	TenantRead      Permission = "tenant:read"    // the tenant profile (controller, DPO)
+	SendersWrite    Permission = "senders:write"   // register sender addresses (routing of inbound messages)
+	KeywordsRead    Permission = "keywords:read"   // keyword rules, reply templates, classify
+	KeywordsWrite   Permission = "keywords:write"  // tenant keyword rules and reply templates
+	TemplatesRead   Permission = "templates:read"  // message templates (the tenant's copy, no personal data)
+	TemplatesWrite  Permission = "templates:write" // create and delete message templates
+	TenantRead      Permission = "tenant:read"     // the tenant profile (controller, DPO)
 	TenantWrite     Permission = "tenant:write"
 	WebhooksManage  Permission = "webhooks:manage"   // inbound webhook secrets and the forwarding target
 	UsersManage     Permission = "users:manage"      // web UI users (e-mail, password, role)
@@ -85,19 +87,19 @@ const (
 
 var rolePermissions = map[Role][]Permission{
 	Owner: {PurposesRead, PurposesWrite, ContactsRead, ContactsWrite, ContactsReveal, ConsentsRead, ConsentsWrite, Decide, KeysManage,
-		MessagesSend, MessagesRead, ProvidersManage, SendersRead, SendersWrite, KeywordsRead, KeywordsWrite, TenantRead, TenantWrite, WebhooksManage,
+		MessagesSend, MessagesRead, ProvidersManage, SendersRead, SendersWrite, KeywordsRead, KeywordsWrite, TemplatesRead, TemplatesWrite, TenantRead, TenantWrite, WebhooksManage,
 		UsersManage, AuditRead, DSRManage, RetentionManage, RecordsRead, DPIAWrite, DPIASignOff, BreachesRead, BreachesWrite, BreachContacts},
 	// Admin runs the installation for the owner but does not read the
 	// audit trail: those who administer access should not also be the
 	// ones who review it.
 	Admin: {PurposesRead, PurposesWrite, ContactsRead, ContactsWrite, ContactsReveal, ConsentsRead, ConsentsWrite, Decide, KeysManage,
-		MessagesSend, MessagesRead, ProvidersManage, SendersRead, SendersWrite, KeywordsRead, KeywordsWrite, TenantRead, TenantWrite, WebhooksManage,
+		MessagesSend, MessagesRead, ProvidersManage, SendersRead, SendersWrite, KeywordsRead, KeywordsWrite, TemplatesRead, TemplatesWrite, TenantRead, TenantWrite, WebhooksManage,
 		UsersManage, DSRManage, RetentionManage, RecordsRead, DPIAWrite, BreachesRead, BreachesWrite},
 	Compliance: {PurposesRead, ContactsRead, ContactsReveal, ConsentsRead, ConsentsWrite, MessagesRead, SendersRead, KeywordsRead, TenantRead, TenantWrite,
 		AuditRead, DSRManage, RetentionManage, RecordsRead, DPIAWrite, DPIASignOff, BreachesRead, BreachesWrite, BreachContacts},
-	Marketer:  {PurposesRead, PurposesWrite, SendersRead, KeywordsRead, KeywordsWrite, TenantRead, RecordsRead},
+	Marketer:  {PurposesRead, PurposesWrite, SendersRead, KeywordsRead, KeywordsWrite, TemplatesRead, TemplatesWrite, TenantRead, RecordsRead},
 	Support:   {PurposesRead, ContactsRead, ConsentsRead, ConsentsWrite, MessagesRead},
-	Developer: {PurposesRead, ContactsWrite, ConsentsWrite, Decide, MessagesSend, MessagesRead, SendersRead, SendersWrite, KeywordsRead, WebhooksManage},
+	Developer: {PurposesRead, ContactsWrite, ConsentsWrite, Decide, MessagesSend, MessagesRead, SendersRead, SendersWrite, KeywordsRead, TemplatesRead, WebhooksManage},
 	Auditor:   {PurposesRead, ConsentsRead, SendersRead, KeywordsRead, TenantRead, AuditRead, RecordsRead, BreachesRead},
 }
 
@@ -105,7 +107,7 @@ var rolePermissions = map[Role][]Permission{
 // permission matrix in docs/access.md).
 var Permissions = []Permission{PurposesRead, PurposesWrite, ContactsRead, ContactsWrite, ContactsReveal, ConsentsRead, ConsentsWrite,
 	Decide, KeysManage, UsersManage, AuditRead, MessagesSend, MessagesRead, ProvidersManage, SendersRead, SendersWrite,
-	KeywordsRead, KeywordsWrite, TenantRead, TenantWrite, WebhooksManage, DSRManage, RetentionManage,
+	KeywordsRead, KeywordsWrite, TemplatesRead, TemplatesWrite, TenantRead, TenantWrite, WebhooksManage, DSRManage, RetentionManage,
 	RecordsRead, DPIAWrite, DPIASignOff, BreachesRead, BreachesWrite, BreachContacts}
 
 // ParseScopes checks that every scope names a permission that role carries

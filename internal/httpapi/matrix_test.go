@@ -45,6 +45,8 @@ var routePermissions = map[string]auth.Permission{
 	"PUT /v1/tenant/profile": auth.TenantWrite, "GET /v1/tenant/profile": auth.TenantRead,
 	"POST /v1/messages": auth.MessagesSend, "POST /v1/messages/batch": auth.MessagesSend, "GET /v1/messages/{id}": auth.MessagesRead,
 	"GET /v1/providers": auth.ProvidersManage, "PUT /v1/providers/{channel}": auth.ProvidersManage, "DELETE /v1/providers/{channel}": auth.ProvidersManage,
+	"POST /v1/templates": auth.TemplatesWrite, "GET /v1/templates": auth.TemplatesRead,
+	"GET /v1/templates/{name}": auth.TemplatesRead, "DELETE /v1/templates/{name}": auth.TemplatesWrite,
 
 	"POST /v1/attributes": auth.PurposesWrite, "GET /v1/attributes": auth.PurposesRead,
 	"POST /v1/dsr": auth.DSRManage, "GET /v1/dsr": auth.DSRManage, "GET /v1/dsr/{id}": auth.DSRManage,
@@ -120,6 +122,8 @@ func matrixSamples() map[string]matrixSample {
 		"DELETE /v1/users/{id}":                              {ok: 204, objects: true, fresh: freshUser},
 		"GET /v1/audit":                                      {ok: 200},
 		"GET /v1/audit/export":                               {ok: 200},
+		"POST /v1/templates":                                 {body: `{"name":"t{n}","channel":"sms","language":"en","body":"Hi {{first_name}}"}`, ok: 201},
+		"GET /v1/templates":                                  {ok: 200},
 	}
 }
 

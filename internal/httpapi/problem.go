@@ -16,7 +16,7 @@ func statusFor(c apperr.Code) int {
 	case apperr.InvalidIdentifier, apperr.UnknownPurpose, apperr.UnknownChannel, apperr.InvalidPurpose,
 		apperr.InvalidConsent, apperr.ChannelNotAllowed,
 		apperr.InvalidMessage, apperr.ChannelNotReady, apperr.InvalidProvider, apperr.IdempotencyReused, apperr.SenderNotAllowed,
-		apperr.InvalidKeyword, apperr.InvalidSender,
+		apperr.InvalidKeyword, apperr.InvalidSender, apperr.InvalidTemplate,
 		apperr.UndeclaredAttribute, apperr.InvalidAttribute, apperr.InvalidDSR, apperr.InvalidRecord:
 		return http.StatusUnprocessableEntity
 	case apperr.NotAcceptable:

@@ -88,6 +88,9 @@ func (d *Dispatcher) write(tx store.Tx, batch []outcome) error {
 		if err := tx.AppendMessageEvent(ctx, ev); err != nil {
 			return err
 		}
+		if err := d.cfg.Service.ForwardStatus(ctx, tx, o.m, ev, o.upd.ProviderRef); err != nil {
+			return err
+		}
 	}
 	if len(release) > 0 {
 		return tx.ReleaseMessages(ctx, d.cfg.Owner, release, d.cfg.Now())

@@ -34,6 +34,7 @@ type Service interface {
 	OpenMessages(ctx context.Context, ms []*store.Message) ([]*channel.Message, []error, error)
 	ProviderConfig(ctx context.Context, tenantID string, ch consent.Channel) (channel.Config, time.Time, error)
 	ReplyMessage(ctx context.Context, tx store.Tx, r service.Reply) (*store.Message, error)
+	ForwardStatus(ctx context.Context, tx store.Tx, m *store.Message, ev *store.MessageEvent, providerRef string) error
 	KeepsBody(m *store.Message) bool
 }
 

@@ -74,7 +74,8 @@ func (s *Service) PutForwardTarget(ctx context.Context, pr auth.Principal, in Fo
 		return ForwardTargetView{}, err
 	}
 	ft := &store.ForwardTarget{TenantID: pr.TenantID, URL: in.URL, SecretSealed: sealed, UpdatedAt: s.now()}
-	if err := s.commit.do(ctx, func(tx store.Tx) error { return tx.PutForwardTarget(ctx, ft) }, nil); err != nil {
+	if err := s.commit.do(ctx, func(tx store.Tx) error { return tx.PutForwardTarget(ctx, ft) },
+		func() { s.inbound.dropTarget(pr.TenantID) }); err != nil {
 		return ForwardTargetView{}, storeErr(err, "forwarding target")
 	}
 	return ForwardTargetView{URL: ft.URL, Secret: inbound.FormatSecret(key), UpdatedAt: ft.UpdatedAt}, nil
@@ -131,9 +132,19 @@ func (j *inboundJob) forward(tx store.Tx) (bool, error) {
 	return true, tx.CreateForward(j.ctx, f)
 }
 
-// DeliverForwards makes one pass over the due forwards and returns how many
-// were delivered. The worker calls it; tests call it directly.
+// DeliverForwards makes one pass over the due forwards, conversation and
+// then status events (forward_status.go), and returns how many were
+// delivered. The worker calls it; tests call it directly.
 func (s *Service) DeliverForwards(ctx context.Context, client *http.Client) (int, error) {
+	n, err := s.deliverInbound(ctx, client)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.deliverStatuses(ctx, client)
+	return n + m, err
+}
+
+func (s *Service) deliverInbound(ctx context.Context, client *http.Client) (int, error) {
 	var due []*store.Forward
 	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
 		due, err = tx.DueForwards(ctx, s.now(), forwardBatch)
@@ -171,9 +182,28 @@ func (s *Service) DeliverForwards(ctx context.Context, client *http.Client) (int
 var errNoTarget = errors.New("the tenant has no forwarding target any more")
 
 func (s *Service) deliverForward(ctx context.Context, client *http.Client, f *store.Forward) error {
+	tk, err := s.tenantKeys(ctx, f.TenantID)
+	if err != nil {
+		return err
+	}
+	body, err := vault.Open(tk.keys.Enc, f.BodySealed, forwardBodyAAD(f.TenantID, f.ID))
+	if err != nil {
+		return err
+	}
+	if err := s.postSigned(ctx, client, f.TenantID, f.ID, body); err != nil {
+		return err
+	}
+	// Delivered: the sealed body goes with the row.
+	return s.commit.do(ctx, func(tx store.Tx) error { return tx.DeleteForward(ctx, f.TenantID, f.ID) }, nil)
+}
+
+// postSigned posts body to the tenant's webhook, signed the Standard
+// Webhooks way with id as the webhook-id: the id of the pending row, so it
+// is the same on every retry and the tenant can drop a repeat.
+func (s *Service) postSigned(ctx context.Context, client *http.Client, tenantID, id string, body []byte) error {
 	var ft *store.ForwardTarget
 	err := s.store.Read(ctx, func(tx store.Tx) (err error) {
-		ft, err = tx.GetForwardTarget(ctx, f.TenantID)
+		ft, err = tx.GetForwardTarget(ctx, tenantID)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -181,15 +211,11 @@ func (s *Service) deliverForward(ctx context.Context, client *http.Client, f *st
 	} else if err != nil {
 		return err
 	}
-	tk, err := s.tenantKeys(ctx, f.TenantID)
+	tk, err := s.tenantKeys(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	key, err := vault.Open(tk.keys.Enc, ft.SecretSealed, forwardSecretAAD(f.TenantID))
-	if err != nil {
-		return err
-	}
-	body, err := vault.Open(tk.keys.Enc, f.BodySealed, forwardBodyAAD(f.TenantID, f.ID))
+	key, err := vault.Open(tk.keys.Enc, ft.SecretSealed, forwardSecretAAD(tenantID))
 	if err != nil {
 		return err
 	}
@@ -201,9 +227,9 @@ func (s *Service) deliverForward(ctx context.Context, client *http.Client, f *st
 	}
 	now := s.now()
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(inbound.HeaderWebhookID, f.ID)
+	req.Header.Set(inbound.HeaderWebhookID, id)
 	req.Header.Set(inbound.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(inbound.HeaderWebhookSignature, inbound.SignGeneric(key, f.ID, now, body))
+	req.Header.Set(inbound.HeaderWebhookSignature, inbound.SignGeneric(key, id, now, body))
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -212,8 +238,7 @@ func (s *Service) deliverForward(ctx context.Context, client *http.Client, f *st
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
-	// Delivered: the sealed body goes with the row.
-	return s.commit.do(ctx, func(tx store.Tx) error { return tx.DeleteForward(ctx, f.TenantID, f.ID) }, nil)
+	return nil
 }
 
 func truncate(s string, n int) string {

@@ -33,6 +33,7 @@ type inboundState struct {
 	classifiers map[string]cachedClassifier // tenant id
 	secrets     map[string]cachedSecret     // tenant id + "|" + provider
 	replyConfs  map[string]cachedReplyConf  // tenant id
+	targets     map[string]cachedTarget     // tenant id: has a forwarding webhook (forward_status.go)
 }
 
 // cachedReplyConf is what every reply of a tenant needs besides the

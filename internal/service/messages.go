@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,6 +35,9 @@ type SendInput struct {
 	Sender  string    `json:"sender"`
 	Subject string    `json:"subject,omitempty"` // e-mail only
 	Body    string    `json:"body"`
+	// Template, instead of Body, names a message template to render with
+	// parameters (templates.go); exactly one of the two is given.
+	Template *TemplateRef `json:"template,omitempty"`
 }
 
 // MessageView is a message as the API shows it: metadata and timeline,
@@ -248,10 +250,16 @@ func (s *Service) prepareSend(ctx context.Context, pr auth.Principal, in SendInp
 		}
 	}
 	if idemKey != "" {
-		// The digest binds the key to what was asked, never stored in clear.
-		h := sha256.New()
-		json.NewEncoder(h).Encode(in)
-		p.reqHash = h.Sum(nil)
+		// The digest binds the key to what was asked. It is keyed (the
+		// tenant's index key), because a plain hash of a request that names
+		// a phone number could be reversed by trying every number.
+		tk, err := s.tenantKeys(ctx, pr.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		raw, _ := json.Marshal(in)
+		sum := tk.blind.Sum("idempotency-request", string(raw))
+		p.reqHash = sum[:]
 	}
 	return p, nil
 }
@@ -259,6 +267,20 @@ func (s *Service) prepareSend(ctx context.Context, pr auth.Principal, in SendInp
 // checkContent refuses what no channel adapter could send faithfully, and
 // header injection through the subject or sender.
 func checkContent(ch consent.Channel, in SendInput) error {
+	if in.Template != nil {
+		switch {
+		case in.Body != "":
+			return apperr.New(apperr.InvalidRequest, "give either body or template, not both")
+		case in.Subject != "":
+			return apperr.New(apperr.InvalidRequest, "a templated message takes its subject from the template")
+		}
+		if err := checkTemplateRef(in.Template); err != nil {
+			return err
+		}
+		// The rendered text is checked like a body once it exists
+		// (sealMessage); here only what the template does not decide.
+		in.Body = "-"
+	}
 	switch {
 	case in.Body == "":
 		return apperr.New(apperr.InvalidMessage, "body is required")
@@ -324,7 +346,19 @@ func (s *Service) sealMessage(ctx context.Context, tx store.Tx, pr auth.Principa
 			return nil, err
 		}
 	}
-	env.Body, env.Headers = s.withOptOut(tk, m, p.purpose, p.in.Body, locale)
+	body := p.in.Body
+	if ref := p.in.Template; ref != nil {
+		// Rendered here, where the contact's locale is known; the text
+		// then takes exactly the path of a body. Only the sealed envelope
+		// holds it: the parameters are not kept anywhere.
+		if env.Subject, body, err = renderFor(ctx, tx, pr.TenantID, p.ch, ref, locale); err != nil {
+			return nil, err
+		}
+		if err := checkContent(p.ch, SendInput{Sender: p.in.Sender, Subject: env.Subject, Body: body}); err != nil {
+			return nil, err
+		}
+	}
+	env.Body, env.Headers = s.withOptOut(tk, m, p.purpose, body, locale)
 	m.BodyLen = len(env.Body)
 	bh := tk.blind.Sum("message-body", env.Body)
 	m.BodyHash = bh[:]

@@ -209,8 +209,11 @@ func (s *Service) RecordDeliveryReport(ctx context.Context, tenantID, channelNam
 		if err := tx.SetDeliveryStatus(ctx, tenantID, m.ID, status, now); err != nil {
 			return err
 		}
-		return tx.AppendMessageEvent(ctx, &store.MessageEvent{TenantID: tenantID, MessageID: m.ID, Status: status,
-			Detail: rep.ErrorCode, At: now})
+		ev := &store.MessageEvent{TenantID: tenantID, MessageID: m.ID, Status: status, Detail: rep.ErrorCode, At: now}
+		if err := tx.AppendMessageEvent(ctx, ev); err != nil {
+			return err
+		}
+		return s.ForwardStatus(ctx, tx, m, ev, m.ProviderRef)
 	}, nil)
 	if errors.Is(err, store.ErrNotFound) {
 		s.log.InfoContext(ctx, "delivery report for no sent message ignored", "tenant", tenantID, "channel", ch)

@@ -104,6 +104,8 @@ type Tx interface {
 	PrivacyStore
 	AccessStore
 	RecordsStore
+	StatusForwardStore
+	TemplateStore
 }
 
 // Tenant is a data controller using the gateway.

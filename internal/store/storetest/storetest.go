@@ -46,9 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeywordStops", testKeywordStops},
 		{"ProfilesAndTemplates", testProfilesAndTemplates},
 		{"Forwards", testForwards},
+		{"StatusForwards", testStatusForwards},
 		{"Privacy", testPrivacy},
 		{"Access", testAccess},
 		{"Records", testRecords},
+		{"Templates", testTemplates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
