@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sync/atomic"
+	"strconv"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
@@ -19,16 +19,17 @@ type tx struct {
 
 var _ store.Tx = (*tx)(nil)
 
-var savepointSeq atomic.Int64
-
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	r, err := t.tx.ExecContext(ctx, q, args...)
 	return r, mapErr(err)
 }
 
-// Unit implements store.Tx with a SAVEPOINT.
+// Unit implements store.Tx with a SAVEPOINT. Names go by depth: a sibling
+// reuses the name of one already released, so the statements are a handful
+// of texts that the statement cache keeps, instead of a new text (and a new
+// parse) per unit.
 func (t *tx) Unit(ctx context.Context, fn func(store.Tx) error) error {
-	name := fmt.Sprintf("u%d", savepointSeq.Add(1))
+	name := "u" + strconv.Itoa(t.depth)
 	if _, err := t.exec(ctx, "SAVEPOINT "+name); err != nil {
 		return err
 	}
