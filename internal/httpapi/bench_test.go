@@ -90,6 +90,11 @@ func benchEnv(b *testing.B, syncMode string, contacts int) (*env, []string) {
 		t.Cleanup(func() { db.Close() })
 		return db
 	}
+	return benchEnvOn(b, open, contacts)
+}
+
+// benchEnvOn is benchEnv over any store.
+func benchEnvOn(b *testing.B, open func(testing.TB) store.Store, contacts int) (*env, []string) {
 	e := newEnv(b, open)
 	ctx := context.Background()
 	pr := auth.Principal{TenantID: e.tenant, KeyID: "bench", Role: auth.Owner}

@@ -24,8 +24,21 @@ import (
 // keep-alive connections to 2,000
 // contacts who granted consent; msgs/s is what the dispatcher handed to the
 // sink in the same time.
-func BenchmarkHTTPSendMessages(b *testing.B) {
+func BenchmarkHTTPSendMessages(b *testing.B) { benchSend(b, benchEnvOrSkip(b, "")) }
+
+// BenchmarkHTTPSendMessagesPostgres is the same on PostgreSQL.
+func BenchmarkHTTPSendMessagesPostgres(b *testing.B) { benchSend(b, benchEnvOrSkip(b, "postgres")) }
+
+func benchEnvOrSkip(b *testing.B, backend string) *env {
+	if backend == "postgres" {
+		e, _ := benchEnvOn(b, openPostgres, 2000)
+		return e
+	}
 	e, _ := benchEnv(b, "FULL", 2000)
+	return e
+}
+
+func benchSend(b *testing.B, e *env) {
 	ctx := context.Background()
 	if err := e.store.Write(ctx, func(tx store.Tx) error {
 		return tx.CreateSender(ctx, &store.Sender{ID: ulid.Make().String(), TenantID: e.tenant, Channel: consent.SMS,
