@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,8 +40,11 @@ type Options struct {
 	// say the same with a search_path parameter (the schema must exist
 	// then). Tests give every run a schema of its own.
 	Schema string
-	// MaxConns caps the connection pool; 0 leaves pgx's default (the number
-	// of CPUs, at least 4) or the DSN's pool_max_conns.
+	// MaxConns caps the connection pool; 0 means the DSN's pool_max_conns
+	// or else 16. pgx's own default (the number of CPUs, at least 4) starved
+	// the dispatcher: group commit, the change feed, the ledger sequencer,
+	// the audit chainer and the dispatcher's claims and marks each hold a
+	// connection at times.
 	MaxConns int32
 	// ApplicationName labels the connections in pg_stat_activity when the
 	// DSN does not; the default is "consentgate".
@@ -68,8 +72,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			rt["application_name"] = "consentgate"
 		}
 	}
-	if opt.MaxConns > 0 {
+	switch {
+	case opt.MaxConns > 0:
 		cfg.MaxConns = opt.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		cfg.MaxConns = 16
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		// Without one a connection attempt to a host that drops packets
