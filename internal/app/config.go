@@ -48,6 +48,7 @@ type Config struct {
 	RatePerKey          string `toml:"rate_per_key"`
 	RatePerAddress      string `toml:"rate_per_address"`
 	AuthFailuresAllowed string `toml:"auth_failures_allowed"`
+	TrustedProxies      string `toml:"trusted_proxies"` // comma-separated addresses or CIDR prefixes
 	// The consent ledger: the name in its checkpoints, an external file that
 	// receives a copy of each checkpoint, and how often one is signed.
 	LedgerOrigin             string        `toml:"ledger_origin"`
@@ -95,6 +96,7 @@ func (c *Config) options() []option {
 		{name: "send-daily-cap", help: "messages a tenant may send per UTC day (0: no cap)", str: &c.SendDailyCap},
 		{name: "rate-per-key", help: "API requests per second one key may make (default 20000)", str: &c.RatePerKey},
 		{name: "rate-per-address", help: "API requests per second one source address (IPv6: /64) may make (default 40000)", str: &c.RatePerAddress},
+		{name: "trusted-proxies", help: "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client", str: &c.TrustedProxies},
 		{name: "auth-failures-allowed", help: "failed authentications from one address before it must back off (default 10)", str: &c.AuthFailuresAllowed},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
 		{name: "confirm-window", help: "how long a pending double opt-in waits for YES", dur: &c.ConfirmWindow},

@@ -92,3 +92,15 @@ func TestLimitSettings(t *testing.T) {
 		t.Fatalf("Validate = %v", err)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	c, _ := load(t, []string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.1 ,2001:db8::/32"}, nil)
+	l, err := c.limits()
+	if err != nil || len(l.TrustedProxies) != 3 || l.TrustedProxies[1].String() != "192.0.2.1/32" {
+		t.Fatalf("%v %v", l.TrustedProxies, err)
+	}
+	c, _ = load(t, []string{"--trusted-proxies", "proxy.example"}, nil)
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trusted-proxies") {
+		t.Fatalf("Validate = %v", err)
+	}
+}

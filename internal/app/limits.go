@@ -3,7 +3,9 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/consentgate/consentgate/internal/httpapi"
 )
@@ -33,6 +35,21 @@ func (c *Config) limits() (httpapi.Limits, error) {
 		} else {
 			l.FailuresAllowed = n
 		}
+	}
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(f)
+		if err != nil {
+			ip, ierr := netip.ParseAddr(f)
+			if ierr != nil {
+				errs = append(errs, fmt.Errorf("trusted-proxies: %q is not an address or CIDR prefix", f))
+				continue
+			}
+			pfx = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+		}
+		l.TrustedProxies = append(l.TrustedProxies, pfx.Masked())
 	}
 	return l, errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -232,6 +233,33 @@ func TestSourceAddr(t *testing.T) {
 	} {
 		if got := sourceAddr(&http.Request{RemoteAddr: in}); got != want {
 			t.Errorf("sourceAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSourceAddrBehindProxy: X-Forwarded-For counts only when the peer is a
+// trusted proxy, and then the rightmost untrusted hop is the client; what
+// the client wrote further left is ignored.
+func TestSourceAddrBehindProxy(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32")}
+	tests := []struct {
+		peer, xff, want string
+	}{
+		{"10.1.2.3:443", "198.51.100.7", "198.51.100.7"},
+		{"10.1.2.3:443", "203.0.113.9, 198.51.100.7", "198.51.100.7"}, // a spoofed left part
+		{"10.1.2.3:443", "198.51.100.7, 192.0.2.1", "198.51.100.7"},   // two proxies
+		{"10.1.2.3:443", "", "10.1.2.3"},                              // nothing forwarded
+		{"10.1.2.3:443", "junk, 198.51.100.7", "198.51.100.7"},        // junk left of the client
+		{"198.51.100.99:443", "203.0.113.9", "198.51.100.99"},         // untrusted peer: header ignored
+		{"10.1.2.3:443", "2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"}, // IPv6 client grouped
+	}
+	for _, tt := range tests {
+		r := &http.Request{RemoteAddr: tt.peer, Header: http.Header{}}
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := sourceAddr(r, trusted...); got != tt.want {
+			t.Errorf("peer %s XFF %q: %q, want %q", tt.peer, tt.xff, got, tt.want)
 		}
 	}
 }

@@ -233,7 +233,7 @@ func (a *API) wrap(rt route) http.Handler {
 // authenticates: the source address's rate first, then its failed-
 // authentication backoff, then the key, then the key's rate.
 func (a *API) admit(r *http.Request, rt route, pr *auth.Principal) error {
-	addr := sourceAddr(r)
+	addr := sourceAddr(r, a.limits.cfg.TrustedProxies...)
 	if wait, ok := a.limits.allowAddr(addr); !ok {
 		return tooMany(wait, "address")
 	}

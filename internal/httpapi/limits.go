@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,9 @@ type Limits struct {
 	FailureBackoff    time.Duration
 	FailureBackoffMax time.Duration
 	FailureWindow     time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
+	// limits believe. Without them the TCP peer is the source address.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultLimits are generous enough for the decision hot path of one
@@ -184,9 +188,11 @@ func (l *limiter) sweep(now time.Time) {
 }
 
 // sourceAddr is the address limits apply to: the TCP peer, with IPv6
-// grouped by /64 (one subscriber's allocation). Behind a reverse proxy
-// every client shares the proxy's address; see docs/access.md.
-func sourceAddr(r *http.Request) string {
+// grouped by /64 (one subscriber's allocation). When the peer is a trusted
+// reverse proxy, the client is the rightmost address of X-Forwarded-For
+// that is not itself a trusted proxy: addresses further left were written
+// by the client and prove nothing.
+func sourceAddr(r *http.Request, trusted ...netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -196,11 +202,33 @@ func sourceAddr(r *http.Request) string {
 		return host
 	}
 	ip = ip.Unmap()
+	if len(trusted) > 0 && isTrusted(ip, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a malformed hop: stop at the last address we could trust
+			}
+			ip = hop.Unmap()
+			if !isTrusted(ip, trusted) {
+				break
+			}
+		}
+	}
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
 		return p.String()
 	}
 	return ip.String()
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // tooMany is the 429 answer, with the wait the client should keep.
