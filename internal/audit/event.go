@@ -36,6 +36,12 @@ type Event struct {
 	// The chain: set by the chainer after commit, nil/0 until then.
 	ChainPos  int64
 	ChainHash []byte
+
+	// Redacted events had their content removed when the tenant's audit
+	// retention ended. ContentDigest, kept from before, stands in for the
+	// content in the chain, so the chain still verifies without it.
+	Redacted      bool
+	ContentDigest []byte
 }
 
 // ActorType says what kind of principal acted.
@@ -96,13 +102,28 @@ func Hash(prev []byte, pos int64, e *Event) []byte {
 		prev = zeroHash[:]
 	}
 	w := hashWriter{h: sha256.New()}
-	w.h.Write([]byte("consentgate/audit-chain/v1\n"))
+	w.h.Write([]byte("consentgate/audit-chain/v2\n"))
 	w.bytes(prev)
 	w.num(pos)
 	w.num(e.Seq)
 	w.str(e.ID)
 	w.str(e.TenantID)
 	w.num(e.At.UnixMicro())
+	if e.Redacted {
+		w.bytes(e.ContentDigest)
+	} else {
+		w.bytes(ContentDigest(e))
+	}
+	return w.h.Sum(nil)
+}
+
+// ContentDigest is the SHA-256 of what an event says (who, what, which
+// object and fields, why, the result): the part retention may remove. The
+// chain covers it through this digest, so an event can be redacted without
+// breaking the chain, and changing a kept event still does.
+func ContentDigest(e *Event) []byte {
+	w := hashWriter{h: sha256.New()}
+	w.h.Write([]byte("consentgate/audit-content/v1\n"))
 	w.str(string(e.ActorType))
 	w.str(e.ActorID)
 	w.str(e.Role)
@@ -118,6 +139,19 @@ func Hash(prev []byte, pos int64, e *Event) []byte {
 	w.str(e.RequestID)
 	w.str(string(e.Result))
 	return w.h.Sum(nil)
+}
+
+// Redact removes an event's content, keeping its digest: what the retention
+// purge does to audit events older than the tenant's period. Id, tenant,
+// time and chain position stay, so the chain and the event count verify.
+func Redact(e *Event) {
+	if e.Redacted {
+		return
+	}
+	e.ContentDigest = ContentDigest(e)
+	e.ActorID, e.ObjectID, e.ContactID, e.RequestID = "", "", "", ""
+	e.Fields, e.Reason = []string{}, nil
+	e.Redacted = true
 }
 
 type hashWriter struct {

@@ -22,7 +22,7 @@ var DefaultRetention = map[string]time.Duration{
 	store.CategoryMessageMetadata: 365 * day,     // proof of what was sent on which basis, for complaints
 	store.CategoryInbound:         90 * day,      // replay protection and proof of an opt-out; the opt-out itself is a consent event
 	store.CategoryConsentEvidence: 3 * 365 * day, // after withdrawal: the general limitation period for claims
-	store.CategoryAuditEvents:     2 * 365 * day, // not purged by this worker (the audit chain); documented
+	store.CategoryAuditEvents:     2 * 365 * day, // redacted, not deleted: the hash chain keeps their digests
 	store.CategoryDSRRecords:      3 * 365 * day, // after completion: proof the request was answered
 }
 
@@ -30,10 +30,11 @@ var DefaultRetention = map[string]time.Duration{
 var categories = []string{store.CategoryMessageBodies, store.CategoryMessageMetadata, store.CategoryInbound,
 	store.CategoryConsentEvidence, store.CategoryAuditEvents, store.CategoryDSRRecords}
 
-// purgeable are the categories the purge acts on. Audit events are left to
-// the audit trail, whose hash chain a row-by-row purge would break.
+// purgeable are the categories the purge acts on. Audit events are
+// redacted rather than deleted (audit.Redact): a deleted row would break
+// the hash chain, a redacted one keeps its place and digest in it.
 var purgeable = []string{store.CategoryMessageBodies, store.CategoryMessageMetadata, store.CategoryInbound,
-	store.CategoryConsentEvidence, store.CategoryDSRRecords}
+	store.CategoryConsentEvidence, store.CategoryAuditEvents, store.CategoryDSRRecords}
 
 // RetentionView is one category's policy.
 type RetentionView struct {
@@ -183,6 +184,11 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	sum := PurgeSummary{TenantID: tenantID, Category: category, Cutoff: cutoff, DryRun: opt.DryRun}
 	var due int
 	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
+		if category == store.CategoryAuditEvents {
+			evs, err := tx.AuditToRedact(ctx, tenantID, cutoff, maxAuditCount)
+			due = len(evs)
+			return err
+		}
 		due, err = tx.CountPurgeable(ctx, tenantID, category, cutoff)
 		return err
 	}); err != nil {
@@ -198,6 +204,10 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	for {
 		var n int
 		if err := s.store.Write(ctx, func(tx store.Tx) (err error) {
+			if category == store.CategoryAuditEvents {
+				n, err = redactAudit(ctx, tx, tenantID, cutoff, opt.Batch)
+				return err
+			}
 			n, err = tx.Purge(ctx, tenantID, category, cutoff, opt.Batch)
 			return err
 		}); err != nil {
@@ -269,4 +279,24 @@ func (s *Service) TenantPurgeLog(ctx context.Context, pr auth.Principal) ([]Purg
 		return nil, err
 	}
 	return s.PurgeLog(ctx, pr.TenantID, 100)
+}
+
+// maxAuditCount bounds the dry-run count of audit events due for
+// redaction (the count reads the rows).
+const maxAuditCount = 1_000_000
+
+// redactAudit redacts up to limit of a tenant's chained audit events older
+// than cutoff: their content goes, their digest stays in the chain.
+func redactAudit(ctx context.Context, tx store.Tx, tenantID string, cutoff time.Time, limit int) (int, error) {
+	evs, err := tx.AuditToRedact(ctx, tenantID, cutoff, limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range evs {
+		audit.Redact(e)
+		if err := tx.RedactAudit(ctx, e); err != nil {
+			return 0, err
+		}
+	}
+	return len(evs), nil
 }

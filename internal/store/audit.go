@@ -31,6 +31,12 @@ type AccessStore interface {
 type AuditStore interface {
 	// AppendAudit inserts an event and sets e.Seq.
 	AppendAudit(ctx context.Context, e *audit.Event) error
+	// AuditToRedact returns up to limit chained, unredacted events of a
+	// tenant older than before, oldest first (the audit retention purge).
+	AuditToRedact(ctx context.Context, tenantID string, before time.Time, limit int) ([]*audit.Event, error)
+	// RedactAudit stores an event's redaction (audit.Redact): its content
+	// removed, its content digest kept; ErrNotFound when already redacted.
+	RedactAudit(ctx context.Context, e *audit.Event) error
 	// ListAudit returns a tenant's events matching f, newest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]*audit.Event, error)
 	// AuditEventsAfter returns up to limit events of every tenant with Seq >

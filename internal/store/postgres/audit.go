@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/store"
@@ -92,7 +93,7 @@ func scanAudit(r row) (*audit.Event, error) {
 	var actorType, action, result, fields string
 	var pos *int64
 	if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &at, &actorType, &e.ActorID, &e.Role, &action, &e.ObjectType, &e.ObjectID,
-		&e.ContactID, &fields, &e.Reason, &e.RequestID, &result, &pos, &e.ChainHash); err != nil {
+		&e.ContactID, &fields, &e.Reason, &e.RequestID, &result, &pos, &e.ChainHash, &e.Redacted, &e.ContentDigest); err != nil {
 		return nil, mapErr(err)
 	}
 	e.At, e.ActorType, e.Action, e.Result, e.ChainPos = fromUS(at), audit.ActorType(actorType), audit.Action(action), audit.Result(result), 0
@@ -183,4 +184,17 @@ func (t *tx) AdvanceAuditHead(ctx context.Context, from int64, h audit.Head) err
 
 func (t *tx) ChainedAudit(ctx context.Context, afterPos int64, limit int) ([]*audit.Event, error) {
 	return queryAll(ctx, t, qChainedAudit, scanAudit, afterPos, limit)
+}
+
+// AuditToRedact returns up to limit chained, unredacted events of a tenant
+// older than before, oldest first.
+func (t *tx) AuditToRedact(ctx context.Context, tenantID string, before time.Time, limit int) ([]*audit.Event, error) {
+	return queryAll(ctx, t, qAuditToRedact, scanAudit, tenantID, us(before), limit)
+}
+
+// RedactAudit stores e's redaction (audit.Redact): content removed, digest
+// kept.
+func (t *tx) RedactAudit(ctx context.Context, e *audit.Event) error {
+	r, err := t.exec(ctx, qRedactAudit, e.ContentDigest, e.Seq)
+	return oneRow(r, err)
 }

@@ -17,7 +17,7 @@ const (
 	qDeleteUser = `DELETE FROM users WHERE tenant_id = $1 AND id = $2`
 
 	auditCols = `seq, id, tenant_id, at, actor_type, actor_id, role, action, object_type, object_id,
-		contact_id, fields, reason, request_id, result, chain_pos, chain_hash`
+		contact_id, fields, reason, request_id, result, chain_pos, chain_hash, redacted, content_digest`
 	qAppendAudit = `INSERT INTO audit_events (id, tenant_id, at, actor_type, actor_id, role, action, object_type,
 		object_id, contact_id, fields, reason, request_id, result) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING seq`
 	qAuditEventsAfter = `SELECT ` + auditCols + ` FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`
@@ -25,6 +25,10 @@ const (
 	qCountUnchained   = `SELECT count(*) FROM audit_events WHERE chain_pos IS NULL`
 	qChainAudit       = `UPDATE audit_events SET chain_pos = $1, chain_hash = $2 WHERE seq = $3 AND chain_pos IS NULL`
 	qAuditHead        = `SELECT pos, hash FROM audit_chain WHERE id = 1`
+	qAuditToRedact    = `SELECT ` + auditCols + ` FROM audit_events
+		WHERE tenant_id = $1 AND at < $2 AND NOT redacted AND chain_pos IS NOT NULL ORDER BY seq LIMIT $3`
+	qRedactAudit = `UPDATE audit_events SET actor_id = '', object_id = '', contact_id = '', fields = '[]', reason = NULL,
+		request_id = '', redacted = true, content_digest = $1 WHERE seq = $2 AND NOT redacted`
 	qAdvanceAuditHead = `UPDATE audit_chain SET pos = $1, hash = $2 WHERE id = 1 AND pos = $3`
 	qChainedAudit     = `SELECT ` + auditCols + ` FROM audit_events WHERE chain_pos > $1 ORDER BY chain_pos LIMIT $2`
 

@@ -17,7 +17,7 @@ const (
 	qDeleteUser = `DELETE FROM users WHERE tenant_id = ? AND id = ?`
 
 	auditCols = `seq, id, tenant_id, at, actor_type, actor_id, role, action, object_type, object_id,
-		contact_id, fields, reason, request_id, result, chain_pos, chain_hash`
+		contact_id, fields, reason, request_id, result, chain_pos, chain_hash, redacted, content_digest`
 	qAppendAudit = `INSERT INTO audit_events (id, tenant_id, at, actor_type, actor_id, role, action, object_type,
 		object_id, contact_id, fields, reason, request_id, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
 	qAuditEventsAfter = `SELECT ` + auditCols + ` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`
@@ -25,6 +25,10 @@ const (
 	qCountUnchained   = `SELECT count(*) FROM audit_events WHERE chain_pos IS NULL`
 	qChainAudit       = `UPDATE audit_events SET chain_pos = ?, chain_hash = ? WHERE seq = ? AND chain_pos IS NULL`
 	qAuditHead        = `SELECT pos, hash FROM audit_chain WHERE id = 1`
+	qAuditToRedact    = `SELECT ` + auditCols + ` FROM audit_events
+		WHERE tenant_id = ? AND at < ? AND redacted = 0 AND chain_pos IS NOT NULL ORDER BY seq LIMIT ?`
+	qRedactAudit = `UPDATE audit_events SET actor_id = '', object_id = '', contact_id = '', fields = '[]', reason = NULL,
+		request_id = '', redacted = 1, content_digest = ? WHERE seq = ? AND redacted = 0`
 	qAdvanceAuditHead = `UPDATE audit_chain SET pos = ?, hash = ? WHERE id = 1 AND pos = ?`
 	qChainedAudit     = `SELECT ` + auditCols + ` FROM audit_events WHERE chain_pos > ? ORDER BY chain_pos LIMIT ?`
 
