@@ -24,10 +24,18 @@ import (
 // keep-alive connections to 2,000
 // contacts who granted consent; msgs/s is what the dispatcher handed to the
 // sink in the same time.
-func BenchmarkHTTPSendMessages(b *testing.B) { benchSend(b, benchEnvOrSkip(b, "")) }
+func BenchmarkHTTPSendMessages(b *testing.B) { benchSend(b, benchEnvOrSkip(b, ""), true) }
+
+// BenchmarkHTTPSendAccept is the accept path alone (the issue's first
+// figure): POST /v1/messages with no dispatcher draining the queue, so the
+// sends and the dispatcher's claims do not share the 2 cores and the one
+// SQLite writer. BenchmarkDispatch (internal/outbox) is the other half.
+func BenchmarkHTTPSendAccept(b *testing.B) { benchSend(b, benchEnvOrSkip(b, ""), false) }
 
 // BenchmarkHTTPSendMessagesPostgres is the same on PostgreSQL.
-func BenchmarkHTTPSendMessagesPostgres(b *testing.B) { benchSend(b, benchEnvOrSkip(b, "postgres")) }
+func BenchmarkHTTPSendMessagesPostgres(b *testing.B) {
+	benchSend(b, benchEnvOrSkip(b, "postgres"), true)
+}
 
 func benchEnvOrSkip(b *testing.B, backend string) *env {
 	if backend == "postgres" {
@@ -38,7 +46,7 @@ func benchEnvOrSkip(b *testing.B, backend string) *env {
 	return e
 }
 
-func benchSend(b *testing.B, e *env) {
+func benchSend(b *testing.B, e *env, dispatch bool) {
 	ctx := context.Background()
 	if err := e.store.Write(ctx, func(tx store.Tx) error {
 		return tx.CreateSender(ctx, &store.Sender{ID: ulid.Make().String(), TenantID: e.tenant, Channel: consent.SMS,
@@ -50,8 +58,10 @@ func benchSend(b *testing.B, e *env) {
 	d := outbox.New(outbox.Config{Store: e.store, Service: e.svc, Logger: slog.New(slog.DiscardHandler),
 		Adapters: func(channel.Config) (channel.Sender, error) { return sink, nil }})
 	e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL, Kick: d.Kick})
-	d.Start()
-	defer d.Stop(ctx)
+	if dispatch {
+		d.Start()
+		defer d.Stop(ctx)
+	}
 	bodies := make([][]byte, 2000)
 	for i := range bodies {
 		bodies[i] = fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d: 20%% off this week"}`, 20100000+i, i)
