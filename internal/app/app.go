@@ -137,6 +137,10 @@ func (a *App) Start() error {
 		return err
 	}
 	a.ln = ln
+	if err := a.applyProviders(context.Background()); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := a.startOutbox(reg, ln.Addr().String()); err != nil {
 		ln.Close()
 		return err

@@ -62,6 +62,20 @@ type Config struct {
 	StoreRegion   string `toml:"store_region"`
 	BackupCountry string `toml:"backup_country"`
 	Demo          bool   `toml:"-"`
+	// Providers configured in the config file (only there: they are
+	// structured), applied at every start through the same service call
+	// as PUT /v1/providers/{channel}.
+	Providers []ProviderConfig `toml:"provider"`
+}
+
+// ProviderConfig is one [[provider]] table of the config file. The secret
+// is read from a file, never written in the config itself.
+type ProviderConfig struct {
+	Tenant     string         `toml:"tenant"`
+	Channel    string         `toml:"channel"`
+	Kind       string         `toml:"kind"`
+	Settings   map[string]any `toml:"settings"`
+	SecretFile string         `toml:"secret_file"`
 }
 
 // Defaults returns the default configuration.
@@ -219,6 +233,11 @@ func (c *Config) Validate() error {
 	}
 	if c.WebhookSecretGrace < time.Minute {
 		errs = append(errs, errors.New("webhook-secret-grace must be at least 1m"))
+	}
+	for i, p := range c.Providers {
+		if p.Tenant == "" || p.Channel == "" || p.Kind == "" {
+			errs = append(errs, fmt.Errorf("provider %d: tenant, channel and kind are required", i+1))
+		}
 	}
 	if _, err := c.limits(); err != nil {
 		errs = append(errs, err)

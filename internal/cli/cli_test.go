@@ -253,3 +253,42 @@ func TestKeywordClassify(t *testing.T) {
 		t.Fatalf("extra argument accepted: %d", rc)
 	}
 }
+
+// TestProvidersFromConfigFile: a [[provider]] table in the config file is
+// applied at start like PUT /v1/providers: the API shows it, the secret is
+// set but never shown; a table naming a tenant that does not exist stops the
+// start with a message naming it.
+func TestProvidersFromConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "smtp-password")
+	os.WriteFile(secret, []byte("s3cret-pass\n"), 0o600)
+	cfg := filepath.Join(dir, "consentgate.toml")
+	os.WriteFile(cfg, []byte(`
+[[provider]]
+tenant = "demo"
+channel = "email"
+kind = "smtp"
+secret_file = "`+secret+`"
+[provider.settings]
+host = "smtp.example.com"
+port = 587
+username = "gateway"
+`), 0o600)
+	s := startServe(t, "--demo", "--data", filepath.Join(dir, "data"), "--config", cfg)
+	code, ans := call(t, "GET", "http://"+s.addr+"/v1/providers", s.key, "")
+	raw, _ := json.Marshal(ans)
+	if code != 200 || !strings.Contains(string(raw), `"kind":"smtp"`) || !strings.Contains(string(raw), "smtp.example.com") {
+		t.Fatalf("providers: %d %s", code, raw)
+	}
+	if strings.Contains(string(raw), "s3cret-pass") || strings.Contains(s.stderr.String(), "s3cret-pass") {
+		t.Fatal("the provider secret is shown or logged")
+	}
+	s.stop()
+
+	os.WriteFile(cfg, []byte("[[provider]]\ntenant = \"nobody\"\nchannel = \"sms\"\nkind = \"sink\"\n"), 0o600)
+	var out, errb bytes.Buffer
+	rc := Main(context.Background(), []string{"serve", "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0", "--config", cfg}, testEnv(&out, &errb))
+	if rc == 0 || !strings.Contains(errb.String(), "provider 1 (nobody/sms)") {
+		t.Fatalf("unknown tenant: rc=%d %s", rc, errb.String())
+	}
+}
