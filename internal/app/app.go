@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/consentgate/consentgate/internal/egress"
 	"io"
 	"log/slog"
 	"net"
@@ -39,6 +40,8 @@ type App struct {
 	Index   *index.Index
 	feed    *feed
 	outbox  *outbox.Dispatcher // sending.go
+	// egress is the policy for tenant-configured destinations.
+	egress egress.Policy
 	// sequencer moves committed consent events into the ledger.
 	sequencer *sequencer
 	forwarder *service.Forwarder // inbound.go
@@ -129,6 +132,9 @@ func (a *App) Start() error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits, err := a.cfg.limits()
 	if err != nil {
+		return err
+	}
+	if a.egress, err = a.cfg.egress(); err != nil {
 		return err
 	}
 	api := httpapi.New(httpapi.Config{Service: a.Service, Logger: a.log, Registry: reg, Ready: a.ready, Limits: &limits})

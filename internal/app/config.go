@@ -4,10 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/consentgate/consentgate/internal/egress"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,10 @@ type Config struct {
 	RatePerAddress      string `toml:"rate_per_address"`
 	AuthFailuresAllowed string `toml:"auth_failures_allowed"`
 	TrustedProxies      string `toml:"trusted_proxies"` // comma-separated addresses or CIDR prefixes
+	// AllowPrivateEgress lets tenant-configured destinations (provider
+	// URLs, SMTP hosts, forwarding webhooks) be loopback or private
+	// addresses; by default only public addresses are dialled (SSRF).
+	AllowPrivateEgress string `toml:"allow_private_egress"`
 	// The consent ledger: the name in its checkpoints, an external file that
 	// receives a copy of each checkpoint, and how often one is signed.
 	LedgerOrigin             string        `toml:"ledger_origin"`
@@ -111,6 +117,7 @@ func (c *Config) options() []option {
 		{name: "rate-per-key", help: "API requests per second one key may make (default 20000)", str: &c.RatePerKey},
 		{name: "rate-per-address", help: "API requests per second one source address (IPv6: /64) may make (default 40000)", str: &c.RatePerAddress},
 		{name: "trusted-proxies", help: "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client", str: &c.TrustedProxies},
+		{name: "allow-private-egress", help: "true: tenant-configured provider and webhook URLs may point at loopback or private addresses", str: &c.AllowPrivateEgress},
 		{name: "auth-failures-allowed", help: "failed authentications from one address before it must back off (default 10)", str: &c.AuthFailuresAllowed},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
 		{name: "confirm-window", help: "how long a pending double opt-in waits for YES", dur: &c.ConfirmWindow},
@@ -239,6 +246,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("provider %d: tenant, channel and kind are required", i+1))
 		}
 	}
+	if _, err := c.egress(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := c.limits(); err != nil {
 		errs = append(errs, err)
 	}
@@ -276,4 +286,16 @@ func redactDB(db string) string {
 // EnsureDataDir creates the data directory, private to its owner.
 func (c Config) EnsureDataDir() error {
 	return os.MkdirAll(c.Data, 0o700)
+}
+
+// egress is the node's policy for tenant-configured destinations.
+func (c *Config) egress() (egress.Policy, error) {
+	if c.AllowPrivateEgress == "" {
+		return egress.Policy{}, nil
+	}
+	b, err := strconv.ParseBool(c.AllowPrivateEgress)
+	if err != nil {
+		return egress.Policy{}, fmt.Errorf("allow-private-egress: %q is not true or false", c.AllowPrivateEgress)
+	}
+	return egress.Policy{AllowPrivate: b}, nil
 }

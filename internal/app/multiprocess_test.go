@@ -67,7 +67,8 @@ func TestMultiProcess(t *testing.T) {
 
 	node := func(name string) *proc {
 		return startProc(t, bin, name, "--db", withAppName(t, dsn, schema+"-"+name),
-			"--data", filepath.Join(dir, "data-"+name), "--master-key-file", masterKey, "--outbox-lease", mpLease.String())
+			"--data", filepath.Join(dir, "data-"+name), "--master-key-file", masterKey, "--outbox-lease", mpLease.String(),
+			"--allow-private-egress", "true") // the provider is a test server on 127.0.0.1
 	}
 	a, b := node("a"), node("b")
 	contact, webhookKey := e.setup(a, b, pv.URL+"/send")

@@ -71,6 +71,7 @@ func (a *App) startOutbox(reg prometheus.Registerer, addr string) error {
 		if c.Kind == channel.KindSink {
 			return sink, nil
 		}
+		c.Egress = a.egress
 		return channel.New(c)
 	}
 	a.outbox = outbox.New(outbox.Config{Store: a.Store, Service: a.Service, Logger: a.log, Registry: reg, Adapters: adapters,

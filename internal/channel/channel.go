@@ -12,6 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/consentgate/consentgate/internal/egress"
+	"github.com/wneessen/go-mail"
+	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
 )
@@ -113,6 +116,9 @@ type Config struct {
 	Channel  consent.Channel
 	Settings json.RawMessage
 	Secret   string
+	// Egress decides which addresses the adapter may connect to; the zero
+	// value allows public addresses only (see internal/egress).
+	Egress egress.Policy
 }
 
 // New builds the adapter a configuration describes. It checks the
@@ -126,19 +132,24 @@ func New(cfg Config) (Sender, error) {
 		if err := strictJSON(cfg.Settings, &s); err != nil {
 			return nil, err
 		}
-		return NewSMTP(s, cfg.Secret)
+		a, err := NewSMTP(s, cfg.Secret)
+		if err != nil {
+			return nil, err
+		}
+		a.opts = append(a.opts, mail.WithDialContextFunc(cfg.Egress.DialContext))
+		return a, nil
 	case KindHTTP:
 		var s HTTPSettings
 		if err := strictJSON(cfg.Settings, &s); err != nil {
 			return nil, err
 		}
-		return NewHTTP(s, cfg.Secret, nil)
+		return NewHTTP(s, cfg.Secret, cfg.Egress.HTTPClient(15*time.Second))
 	case KindTwilio:
 		var s TwilioSettings
 		if err := strictJSON(cfg.Settings, &s); err != nil {
 			return nil, err
 		}
-		return NewTwilio(s, cfg.Secret, nil)
+		return NewTwilio(s, cfg.Secret, cfg.Egress.HTTPClient(15*time.Second))
 	}
 	return nil, fmt.Errorf("unknown provider kind %q (one of sink, smtp, http, twilio)", cfg.Kind)
 }

@@ -60,6 +60,7 @@ func newMsgEnv(t *testing.T, sc service.SendConfig, open func(testing.TB) store.
 		if c.Kind == channel.KindSink {
 			return e.sink, nil
 		}
+		c.Egress.AllowPrivate = true // the providers are test servers on 127.0.0.1
 		return channel.New(c)
 	}
 	d := outbox.New(outbox.Config{Store: e.store, Service: e.svc, Logger: slog.New(slog.DiscardHandler), Adapters: adapters,
