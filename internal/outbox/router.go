@@ -46,10 +46,13 @@ func (r *router) get(ctx context.Context, tenantID string, ch consent.Channel) (
 	now := r.now()
 	r.mu.Lock()
 	rt := r.byKey[k]
-	r.mu.Unlock()
+	// checked is written under the lock below: read it under the lock too.
 	if rt != nil && now.Sub(rt.checked) < routerTTL {
-		return rt.sender, nil
+		s := rt.sender
+		r.mu.Unlock()
+		return s, nil
 	}
+	r.mu.Unlock()
 	cfg, version, err := r.svc.ProviderConfig(ctx, tenantID, ch)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: provider for %s: %w", ch, err)
