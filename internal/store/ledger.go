@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"github.com/consentgate/consentgate/internal/ledger"
 )
 
 // LedgerTx is what the ledger's sequencer and receipts need from a
@@ -20,4 +24,19 @@ type LedgerTx interface {
 	// CreateLedgerKey stores the log's key pair; ErrConflict when another
 	// node created it first.
 	CreateLedgerKey(ctx context.Context, name, vkey string, skeySealed []byte, at time.Time) error
+}
+
+// LedgerErr maps the store's sentinels onto the ledger's, which the
+// ledger's Log reacts to (it retries on ErrConflict); both backends'
+// ledger.Storage implementations return their errors through it.
+func LedgerErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %v", ledger.ErrNotFound, err)
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("%w: %v", ledger.ErrConflict, err)
+	}
+	return err
 }

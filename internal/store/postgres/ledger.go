@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,19 +21,8 @@ type ledgerStorage struct{ db *DB }
 
 var _ ledger.Storage = ledgerStorage{}
 
-// ledgerErr maps store sentinels onto the ledger's, which the ledger's Log
-// reacts to (it retries on ErrConflict).
-func ledgerErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %v", ledger.ErrNotFound, err)
-	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("%w: %v", ledger.ErrConflict, err)
-	}
-	return err
-}
+// ledgerErr maps store sentinels onto the ledger's (store.LedgerErr).
+func ledgerErr(err error) error { return store.LedgerErr(err) }
 
 // read runs fn in a read transaction and maps its error for the ledger.
 func (l ledgerStorage) read(ctx context.Context, fn func(t *tx) error) error {

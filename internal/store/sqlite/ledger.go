@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,19 +18,8 @@ type ledgerStorage struct{ db *DB }
 
 var _ ledger.Storage = ledgerStorage{}
 
-// ledgerErr maps store sentinels onto the ledger's, which the ledger's Log
-// reacts to (it retries on ErrConflict).
-func ledgerErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %v", ledger.ErrNotFound, err)
-	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("%w: %v", ledger.ErrConflict, err)
-	}
-	return err
-}
+// ledgerErr maps store sentinels onto the ledger's (store.LedgerErr).
+func ledgerErr(err error) error { return store.LedgerErr(err) }
 
 func (l ledgerStorage) TreeSize(ctx context.Context) (int64, error) {
 	var n int64
