@@ -124,11 +124,12 @@ func (s *Service) recordAuthFailure(ctx context.Context, k *store.APIKey) {
 	s.recordAlone(ctx, pr, auditRec{action: audit.AuthFailed, objectType: "credential", result: audit.Denied})
 }
 
-// recordAlone writes an event that belongs to no other write.
+// recordAlone writes an event that belongs to no other write: a refusal or
+// failed authentication, where nothing was read or changed.
 func (s *Service) recordAlone(ctx context.Context, pr auth.Principal, rec auditRec) {
 	e, err := s.auditEvent(ctx, pr, rec)
 	if err == nil {
-		err = s.commit.do(ctx, func(tx store.Tx) error { return writeAudit(ctx, tx, e) }, nil)
+		err = s.commit.doRead(ctx, func(tx store.Tx) error { return writeAudit(ctx, tx, e) })
 	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit event not written", "action", rec.action, "tenant", pr.TenantID, "request_id", requestIDOf(ctx), "err", err)

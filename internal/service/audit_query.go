@@ -87,12 +87,12 @@ func (s *Service) ListAudit(ctx context.Context, pr auth.Principal, q AuditQuery
 		return nil, "", err
 	}
 	var evs []*audit.Event
-	err = s.commit.do(ctx, func(tx store.Tx) (err error) {
+	err = s.commit.doRead(ctx, func(tx store.Tx) (err error) {
 		if evs, err = tx.ListAudit(ctx, f); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, ev)
-	}, nil)
+	})
 	if err != nil {
 		return nil, "", storeErr(err, "audit")
 	}
@@ -126,12 +126,12 @@ func (s *Service) ExportAudit(ctx context.Context, pr auth.Principal, q AuditQue
 		return err
 	}
 	var evs []*audit.Event
-	err = s.commit.do(ctx, func(tx store.Tx) (err error) {
+	err = s.commit.doRead(ctx, func(tx store.Tx) (err error) {
 		if evs, err = tx.ListAudit(ctx, f); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, ev)
-	}, nil)
+	})
 	for {
 		if err != nil {
 			return storeErr(err, "audit")

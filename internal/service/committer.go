@@ -24,10 +24,11 @@ type committer struct {
 }
 
 type pending struct {
-	ctx   context.Context
-	fn    func(store.Tx) error
-	after func()
-	done  chan error
+	ctx     context.Context
+	fn      func(store.Tx) error
+	after   func()
+	relaxed bool // records a read: see store.RelaxedWriter
+	done    chan error
 }
 
 func newCommitter(st store.Store, maxBatch int, log *slog.Logger) *committer {
@@ -43,7 +44,20 @@ func newCommitter(st store.Store, maxBatch int, log *slog.Logger) *committer {
 // do runs fn in a transaction shared with other writers and, once that
 // transaction has committed, runs after (may be nil).
 func (c *committer) do(ctx context.Context, fn func(store.Tx) error, after func()) error {
-	p := &pending{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
+	return c.enqueue(&pending{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)})
+}
+
+// doRead is do for a unit that records a read and changes nothing else (an
+// audit event of a masked read, a listing, a refusal). It is committed
+// before the caller is answered, but without waiting for the disk when the
+// store allows (store.RelaxedWriter), so that auditing a read costs it a
+// commit, not an fsync.
+func (c *committer) doRead(ctx context.Context, fn func(store.Tx) error) error {
+	return c.enqueue(&pending{ctx: ctx, fn: fn, relaxed: true, done: make(chan error, 1)})
+}
+
+func (c *committer) enqueue(p *pending) error {
+	ctx := p.ctx
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -88,13 +102,48 @@ func (c *committer) loop() {
 				break fill
 			}
 		}
-		c.run(batch)
+		c.runBatch(batch)
 	}
 }
 
-func (c *committer) run(batch []*pending) {
+// runBatch commits the relaxed units of a batch apart from the durable ones,
+// first, so that a read's audit event never waits for another request's
+// fsync. A store without relaxed commits gets the whole batch at once.
+func (c *committer) runBatch(batch []*pending) {
+	rw, ok := c.st.(store.RelaxedWriter)
+	if !ok {
+		c.run(batch, c.st.Write)
+		return
+	}
+	n := 0
+	for _, p := range batch {
+		if p.relaxed {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		c.run(batch, c.st.Write)
+	case len(batch):
+		c.run(batch, rw.WriteRelaxed)
+	default:
+		relaxed := make([]*pending, 0, n)
+		durable := make([]*pending, 0, len(batch)-n)
+		for _, p := range batch {
+			if p.relaxed {
+				relaxed = append(relaxed, p)
+			} else {
+				durable = append(durable, p)
+			}
+		}
+		c.run(relaxed, rw.WriteRelaxed)
+		c.run(durable, c.st.Write)
+	}
+}
+
+func (c *committer) run(batch []*pending, write func(context.Context, func(store.Tx) error) error) {
 	results := make([]error, len(batch))
-	err := c.st.Write(context.Background(), func(tx store.Tx) error {
+	err := write(context.Background(), func(tx store.Tx) error {
 		for i, p := range batch {
 			if err := p.ctx.Err(); err != nil {
 				results[i] = err

@@ -187,7 +187,7 @@ func (s *Service) ListConsents(ctx context.Context, pr auth.Principal, contactID
 		return nil, err
 	}
 	var evs []*store.ConsentEvent
-	err = s.commit.do(ctx, func(tx store.Tx) error {
+	err = s.commit.doRead(ctx, func(tx store.Tx) error {
 		if _, _, err := tx.GetContact(ctx, pr.TenantID, contactID); err != nil {
 			return err
 		}
@@ -196,7 +196,7 @@ func (s *Service) ListConsents(ctx context.Context, pr auth.Principal, contactID
 			return err
 		}
 		return writeAudit(ctx, tx, ev)
-	}, nil)
+	})
 	if err != nil {
 		return nil, storeErr(err, "contact")
 	}

@@ -202,7 +202,13 @@ func (s *Service) readContact(ctx context.Context, pr auth.Principal, action aud
 	}
 	var c *store.Contact
 	var ids []store.Identifier
-	err = s.commit.do(ctx, func(tx store.Tx) error {
+	// A masked read records a read; a reveal shows identifiers in clear and
+	// is recorded as durably as a change.
+	unit := s.commit.doRead
+	if rv.Reason != "" {
+		unit = func(ctx context.Context, fn func(store.Tx) error) error { return s.commit.do(ctx, fn, nil) }
+	}
+	err = unit(ctx, func(tx store.Tx) error {
 		id, err := find(tx)
 		if errors.Is(err, store.ErrNotFound) && lookup {
 			ev.Result = audit.NotFound
@@ -216,7 +222,7 @@ func (s *Service) readContact(ctx context.Context, pr auth.Principal, action aud
 		}
 		ev.ObjectID, ev.ContactID, ev.Fields = c.ID, c.ID, contactFields(c, ids)
 		return writeAudit(ctx, tx, ev)
-	}, nil)
+	})
 	if err == nil && c == nil {
 		err = store.ErrNotFound
 	}

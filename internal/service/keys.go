@@ -152,7 +152,7 @@ func (s *Service) ListKeys(ctx context.Context, pr auth.Principal) ([]KeyView, e
 	}
 	var keys []*store.APIKey
 	var scopes map[string][]string
-	err = s.commit.do(ctx, func(tx store.Tx) (err error) {
+	err = s.commit.doRead(ctx, func(tx store.Tx) (err error) {
 		if keys, err = tx.ListAPIKeys(ctx, pr.TenantID); err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func (s *Service) ListKeys(ctx context.Context, pr auth.Principal) ([]KeyView, e
 			return err
 		}
 		return writeAudit(ctx, tx, ev)
-	}, nil)
+	})
 	if err != nil {
 		return nil, storeErr(err, "key")
 	}

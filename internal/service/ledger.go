@@ -298,13 +298,13 @@ func (s *Service) EventReceipt(ctx context.Context, pr auth.Principal, eventID s
 		return ledger.Receipt{}, err
 	}
 	var e *store.ConsentEvent
-	if err := s.commit.do(ctx, func(tx store.Tx) (err error) {
+	if err := s.commit.doRead(ctx, func(tx store.Tx) (err error) {
 		if e, err = tx.GetConsentEvent(ctx, pr.TenantID, eventID); err != nil {
 			return err
 		}
 		ev.ContactID = e.ContactID
 		return writeAudit(ctx, tx, ev)
-	}, nil); err != nil {
+	}); err != nil {
 		return ledger.Receipt{}, storeErr(err, "event")
 	}
 	return s.receipt(ctx, pr, e)
@@ -322,7 +322,7 @@ func (s *Service) ContactReceipts(ctx context.Context, pr auth.Principal, contac
 		return nil, err
 	}
 	var evs []*store.ConsentEvent
-	if err := s.commit.do(ctx, func(tx store.Tx) error {
+	if err := s.commit.doRead(ctx, func(tx store.Tx) error {
 		if _, _, err := tx.GetContact(ctx, pr.TenantID, contactID); err != nil {
 			return err
 		}
@@ -331,7 +331,7 @@ func (s *Service) ContactReceipts(ctx context.Context, pr auth.Principal, contac
 			return err
 		}
 		return writeAudit(ctx, tx, ev)
-	}, nil); err != nil {
+	}); err != nil {
 		return nil, storeErr(err, "contact")
 	}
 	out := make([]ledger.Receipt, 0, len(evs))

@@ -74,13 +74,13 @@ func (s *Service) PublicReceipt(ctx context.Context, token string) (ledger.Recei
 		return ledger.Receipt{}, err
 	}
 	var stored *store.ConsentEvent
-	if err := s.commit.do(ctx, func(tx store.Tx) (err error) {
+	if err := s.commit.doRead(ctx, func(tx store.Tx) (err error) {
 		if stored, err = tx.GetConsentEvent(ctx, tenantID, eventID); err != nil {
 			return err
 		}
 		ev.ContactID = stored.ContactID
 		return writeAudit(ctx, tx, ev)
-	}, nil); err != nil {
+	}); err != nil {
 		if apperr.CodeOf(storeErr(err, "event")) == apperr.NotFound {
 			return ledger.Receipt{}, errBadReceiptLink
 		}

@@ -41,6 +41,19 @@ type Store interface {
 	Close() error
 }
 
+// RelaxedWriter is a Store that can commit a transaction without waiting for
+// it to reach stable storage: the commit is visible and survives a crash of
+// the process at once, and survives a power loss once the backend next
+// syncs its log (SQLite: the next durable commit or background checkpoint,
+// within about 50 ms; PostgreSQL: synchronous_commit off, within three
+// wal_writer_delay). The service uses it only for transactions that record
+// a read (the audit event of a masked contact read, a listing, a refused
+// request), never for a change: a change and its audit event are always
+// durable before the caller is answered. docs/access.md says so.
+type RelaxedWriter interface {
+	WriteRelaxed(ctx context.Context, fn func(Tx) error) error
+}
+
 // Tx is one transaction. Every method that reads or writes tenant data takes
 // the tenant id and filters by it: tenant isolation is enforced in every
 // query, not only by the caller.

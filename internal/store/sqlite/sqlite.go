@@ -21,6 +21,12 @@ type DB struct {
 	path   string
 	writer *sql.DB
 	reader *sql.DB
+	ckpt   *checkpointer
+	sync   string // the synchronous level durable writes use
+	// relaxedConn is true while the writer connection is left at
+	// synchronous=NORMAL by a relaxed write. It is read and changed only by
+	// the holder of that single connection, which database/sql serializes.
+	relaxedConn bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -51,7 +57,8 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	// rewritten ciphertexts and hashes do not linger in the file.
 	q.Add("_pragma", "secure_delete(1)")
 	base := "file:" + path + "?"
-	w := openDB(base + q.Encode() + "&_txlock=immediate")
+	ckptDSN := base + q.Encode()
+	w := openDB(base + q.Encode() + "&_pragma=" + url.QueryEscape(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)) + "&_txlock=immediate")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -60,11 +67,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{path: path, writer: w, reader: r}
+	db := &DB{path: path, writer: w, reader: r, sync: sync}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	db.ckpt = startCheckpointer(ckptDSN)
 	return db, nil
 }
 
@@ -73,7 +81,11 @@ func (db *DB) Dialect() string { return "sqlite" }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	var ck error
+	if db.ckpt != nil {
+		ck = db.ckpt.close()
+	}
+	return errors.Join(ck, db.reader.Close(), db.writer.Close())
 }
 
 // Read implements store.Store.
@@ -83,7 +95,43 @@ func (db *DB) Read(ctx context.Context, fn func(store.Tx) error) error {
 
 // Write implements store.Store.
 func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, db.writer, nil, fn)
+	return db.write(ctx, false, fn)
+}
+
+// WriteRelaxed implements store.RelaxedWriter: the transaction commits at
+// synchronous=NORMAL, so its commit does not wait for an fsync of the WAL.
+// The WAL is synced by the next durable commit or by the background
+// checkpoint, which a commit nudges and which runs within checkpointEvery.
+func (db *DB) WriteRelaxed(ctx context.Context, fn func(store.Tx) error) error {
+	return db.write(ctx, true, fn)
+}
+
+func (db *DB) write(ctx context.Context, relaxed bool, fn func(store.Tx) error) error {
+	if db.sync == "NORMAL" {
+		relaxed = false // already the level every write uses
+	}
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer conn.Close()
+	// The level cannot change inside a transaction, so it is set before
+	// BEGIN, and only when it differs from what this connection has: a
+	// durable write never runs on a connection left relaxed.
+	if relaxed != db.relaxedConn {
+		level := db.sync
+		if relaxed {
+			level = "NORMAL"
+		}
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+level); err != nil {
+			return mapErr(err)
+		}
+		db.relaxedConn = relaxed
+	}
+	if err = db.runConn(ctx, conn, fn); err == nil && db.ckpt != nil {
+		db.ckpt.committed()
+	}
+	return err
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(store.Tx) error) error {
@@ -91,6 +139,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return mapErr(err)
 	}
+	return db.runTx(sqlTx, fn)
+}
+
+func (db *DB) runConn(ctx context.Context, conn *sql.Conn, fn func(store.Tx) error) error {
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	return db.runTx(sqlTx, fn)
+}
+
+func (db *DB) runTx(sqlTx *sql.Tx, fn func(store.Tx) error) error {
 	t := &tx{tx: sqlTx}
 	committed := false
 	defer func() {

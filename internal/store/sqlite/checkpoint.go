@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SQLite in WAL mode checkpoints (copies the WAL back into the database file
+// and fsyncs it) from inside the commit that pushes the WAL past
+// wal_autocheckpoint pages. That commit, and every request queued behind
+// the single writer, then waits for the checkpoint: measured, it is most of
+// the p99 of an audited read (a few ms against a p50 of 0.1–0.2 ms).
+//
+// So checkpoints run here, on a connection of their own, in PASSIVE mode:
+// they copy what no reader still needs and never take the writer's lock, so
+// commits go on while the database file is written and synced. Commits nudge
+// the checkpointer; it runs at most every checkpointEvery. The writer's own
+// automatic checkpoint stays as a backstop at a much larger WAL
+// (writerAutoCheckpoint pages), reached only if this goroutine stalls.
+
+const (
+	checkpointEvery      = 50 * time.Millisecond
+	writerAutoCheckpoint = 20000 // pages (≈ 80 MB at 4 KiB)
+)
+
+type checkpointer struct {
+	db       *sql.DB
+	nudge    chan struct{}
+	stop     chan struct{}
+	once     sync.Once
+	closeErr error
+	done     sync.WaitGroup
+	runs     atomic.Int64
+	frames   atomic.Int64 // WAL frames copied back, for tests and metrics
+}
+
+func startCheckpointer(dsn string) *checkpointer {
+	db := openDB(dsn)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	c := &checkpointer{db: db, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
+	c.done.Add(1)
+	go c.loop()
+	return c
+}
+
+// committed tells the checkpointer that the WAL grew. It never blocks.
+func (c *checkpointer) committed() {
+	select {
+	case c.nudge <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) loop() {
+	defer c.done.Done()
+	last := time.Time{}
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.nudge:
+		}
+		if wait := checkpointEvery - time.Since(last); wait > 0 {
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(wait):
+			}
+		}
+		last = time.Now()
+		c.run()
+	}
+}
+
+// run does one passive checkpoint. Errors (SQLITE_BUSY while another
+// checkpoint runs, a closing database) are not worth reporting: the next
+// commit nudges again, and the writer's backstop bounds the WAL.
+func (c *checkpointer) run() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var busy, logFrames, copied int64
+	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
+		return
+	}
+	c.runs.Add(1)
+	if copied > 0 {
+		c.frames.Add(copied)
+	}
+}
+
+func (c *checkpointer) close() error {
+	c.once.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		c.closeErr = c.db.Close()
+	})
+	return c.closeErr
+}
