@@ -46,6 +46,7 @@ type App struct {
 	sequencer *sequencer
 	forwarder *service.Forwarder // inbound.go
 	purger    *purger            // purge.go: the retention purge on a schedule
+	sweeper   *sessionSweeper    // sessions.go: deletes ended web UI sessions
 	srv       *http.Server
 	ln        net.Listener
 	served    chan error
@@ -101,6 +102,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	ix := index.New()
 	svc := service.New(service.Config{Store: st, Index: ix, MasterKey: key, DefaultRegion: cfg.DefaultRegion, Logger: log})
 	svc.ConfigureRecords(cfg.RecordsConfig())
+	sc, _ := cfg.sessionConfig() // checked by Validate
+	svc.ConfigureSessions(sc)
 	if err := svc.CheckMasterKey(ctx); err != nil {
 		svc.Close()
 		st.Close()
@@ -123,7 +126,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	log.Info("decision index loaded", "contacts", stats.Contacts, "states", stats.States, "duration", time.Since(start).Round(time.Millisecond))
 	ix.MarkReady()
 	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, log),
-		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log), purger: newPurger(svc, 0, log)}, nil
+		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log), purger: newPurger(svc, 0, log),
+		sweeper: &sessionSweeper{svc: svc, log: log}}, nil
 }
 
 // Start listens and serves in the background.
@@ -160,6 +164,7 @@ func (a *App) Start() error {
 	a.sequencer.start()
 	a.startInbound()
 	a.purger.start()
+	a.sweeper.start()
 	a.log.Info("consentgate listening", "addr", ln.Addr().String(), "store", a.Store.Dialect())
 	return nil
 }
@@ -191,6 +196,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	a.stopInbound()
 	a.purger.stop()
+	a.sweeper.stop()
 	if err := a.stopOutbox(ctx); err != nil { // drain sends before the committer and the store go
 		errs = append(errs, err)
 	}

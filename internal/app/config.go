@@ -51,6 +51,11 @@ type Config struct {
 	RatePerAddress      string `toml:"rate_per_address"`
 	AuthFailuresAllowed string `toml:"auth_failures_allowed"`
 	TrustedProxies      string `toml:"trusted_proxies"` // comma-separated addresses or CIDR prefixes
+	// Web UI sessions (docs/access.md): how long one lasts unused and at
+	// most, and the failed sign-ins to one account before it must back off.
+	SessionIdleTimeout    time.Duration `toml:"session_idle_timeout"`
+	SessionLifetime       time.Duration `toml:"session_lifetime"`
+	SigninFailuresAllowed string        `toml:"signin_failures_allowed"`
 	// AllowPrivateEgress lets tenant-configured destinations (provider
 	// URLs, SMTP hosts, forwarding webhooks) be loopback or private
 	// addresses; by default only public addresses are dialled (SSRF).
@@ -89,6 +94,7 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", Data: "./data", DefaultRegion: "DK", LogFormat: "text", LogLevel: "info",
 		Synchronous: "FULL", ShutdownTimeout: 15 * time.Second, OutboxLease: time.Minute,
 		ConfirmWindow: 24 * time.Hour, WebhookSecretGrace: 24 * time.Hour,
+		SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour,
 		LedgerOrigin: "consentgate.local/ledger", LedgerCheckpointInterval: time.Minute}
 }
 
@@ -119,6 +125,9 @@ func (c *Config) options() []option {
 		{name: "trusted-proxies", help: "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client", str: &c.TrustedProxies},
 		{name: "allow-private-egress", help: "true: tenant-configured provider and webhook URLs may point at loopback or private addresses", str: &c.AllowPrivateEgress},
 		{name: "auth-failures-allowed", help: "failed authentications from one address before it must back off (default 10)", str: &c.AuthFailuresAllowed},
+		{name: "session-idle-timeout", help: "a web UI session unused this long ends", dur: &c.SessionIdleTimeout},
+		{name: "session-lifetime", help: "a web UI session ends this long after sign-in, however much it is used", dur: &c.SessionLifetime},
+		{name: "signin-failures-allowed", help: "failed sign-ins to one account before it must back off (default 5)", str: &c.SigninFailuresAllowed},
 		{name: "shutdown-timeout", help: "how long shutdown waits for requests and writes to finish", dur: &c.ShutdownTimeout},
 		{name: "confirm-window", help: "how long a pending double opt-in waits for YES", dur: &c.ConfirmWindow},
 		{name: "webhook-secret-grace", help: "how long the previous inbound webhook secret stays valid after a rotation", dur: &c.WebhookSecretGrace},
@@ -250,6 +259,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := c.limits(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.sessionConfig(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.OutboxLease < time.Second {

@@ -24,6 +24,7 @@ const (
 	NotFound            Code = "not_found"
 	Conflict            Code = "conflict"
 	Unauthenticated     Code = "unauthenticated"
+	InvalidCredentials  Code = "invalid_credentials" // a sign-in's tenant, e-mail address or password is wrong (which one is not said)
 	Forbidden           Code = "forbidden"
 	TooLarge            Code = "request_too_large"
 	UnsupportedMedia    Code = "unsupported_media_type"

@@ -75,6 +75,9 @@ const (
 	UserCreate    Action = "user.create"
 	UserList      Action = "user.list"
 	UserDelete    Action = "user.delete"
+	SessionCreate Action = "session.create" // a user signed in
+	SessionList   Action = "session.list"
+	SessionRevoke Action = "session.revoke" // signed out, or ended by someone who manages users
 	AuditRead     Action = "audit.read"
 	AuditExport   Action = "audit.export"
 	AuthFailed    Action = "auth.failed"   // missing, unknown, expired or revoked credential

@@ -136,9 +136,16 @@ func (r Role) Can(p Permission) bool { return slices.Contains(rolePermissions[r]
 // role: the principal may do what its role allows and its scopes list.
 type Principal struct {
 	TenantID string
-	KeyID    string // the API key, or the user id for a web UI session
-	Role     Role
-	Scopes   []Permission
+	// KeyID names the actor: the API key, or the user id for a web UI
+	// session (so that rate limits, logs and the records that name an
+	// actor treat a user like a key).
+	KeyID  string
+	Role   Role
+	Scopes []Permission
+	// UserID and SessionID are set when the request carries a session
+	// token: the signed-in user (the audit trail's actor) and the session.
+	UserID    string
+	SessionID string
 }
 
 // Can reports whether the principal may do p: its role carries p and, when

@@ -25,7 +25,7 @@ func statusFor(c apperr.Code) int {
 		return http.StatusNotFound
 	case apperr.Conflict, apperr.LegalHold:
 		return http.StatusConflict
-	case apperr.Unauthenticated, apperr.InvalidSignature:
+	case apperr.Unauthenticated, apperr.InvalidCredentials, apperr.InvalidSignature:
 		return http.StatusUnauthorized
 	case apperr.Forbidden, apperr.NotPermitted:
 		return http.StatusForbidden

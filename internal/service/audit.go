@@ -63,6 +63,8 @@ func (s *Service) auditEvent(ctx context.Context, pr auth.Principal, rec auditRe
 		ObjectType: rec.objectType, ObjectID: rec.objectID, ContactID: rec.contactID, Fields: rec.fields,
 		RequestID: requestIDOf(ctx), Result: rec.result}
 	switch {
+	case pr.UserID != "":
+		e.ActorType, e.ActorID = audit.ActorUser, pr.UserID
 	case pr.KeyID == "" && pr.TenantID != "" && pr.Role != "":
 		e.ActorType, e.Role = audit.ActorOperator, "operator"
 	case pr.KeyID == "" || pr.Role == "":

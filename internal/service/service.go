@@ -58,6 +58,7 @@ type Service struct {
 	inbound inboundState // inbound*.go: routing, classifier and secret caches; settings
 	privacy privacyState // keyring.go, attributes.go, dsr*.go, retention.go: key cache policy, declarations, purges
 	records recordsState // records*.go: storage location and id source of the DPO's records (issue 8)
+	signin  sessionState // sessions*.go: session lifetimes, the per-account sign-in backoff, password-hashing slots
 }
 
 // New returns a service. Call Start before use and Close after.

@@ -125,12 +125,16 @@ type cachedKey struct {
 const keyCacheTTL = 10 * time.Second
 
 // ErrUnauthenticated is returned for a missing, malformed, unknown, expired
-// or revoked key; the caller cannot tell which, on purpose.
-var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid API key is required (Authorization: Bearer cg_...)")
+// or revoked key or session; the caller cannot tell which, on purpose.
+var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid API key or session token is required (Authorization: Bearer ...)")
 
-// Authenticate returns the principal a key secret stands for.
-// Every failure is recorded in the audit trail (docs/access.md).
+// Authenticate returns the principal a key secret or session token
+// (sessions.go) stands for. Every failure is recorded in the audit trail
+// (docs/access.md).
 func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
+	if auth.LooksLikeSessionToken(secret) {
+		return s.authenticateSession(ctx, secret)
+	}
 	if !auth.LooksLikeKey(secret) {
 		s.recordAuthFailure(ctx, nil)
 		return auth.Principal{}, errUnauthenticated

@@ -14,12 +14,11 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// Users sign in to the web UI (sign-in and sessions come with the UI
-// issue). A user's e-mail address is personal data of an employee: it is
-// stored sealed with a key derived from the tenant's encryption key, and
-// found by a blind index (HMAC with the tenant's index key, kind
-// "user-email"), exactly like a contact's identifiers. The password is
-// hashed with argon2id (auth.HashPassword).
+// Users sign in to the web UI (sessions.go). A user's e-mail address is
+// personal data of an employee: it is stored sealed with a key derived from
+// the tenant's encryption key, and found by a blind index (HMAC with the
+// tenant's index key, kind "user-email"), exactly like a contact's
+// identifiers. The password is hashed with argon2id (auth.HashPassword).
 
 // UserInput creates a user.
 type UserInput struct {
@@ -159,6 +158,11 @@ func (s *Service) DeleteUser(ctx context.Context, pr auth.Principal, id string) 
 		}
 		if !pr.Covers(auth.Principal{Role: auth.Role(u.Role)}) {
 			return errTooPowerful("delete a user")
+		}
+		// Its sessions end with it (the schema would cascade; saying so
+		// here keeps the rule in the service, for every store).
+		if _, err := tx.DeleteUserSessions(ctx, pr.TenantID, id); err != nil {
+			return err
 		}
 		if err := tx.DeleteUser(ctx, pr.TenantID, id); err != nil {
 			return err

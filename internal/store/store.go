@@ -116,6 +116,7 @@ type Tx interface {
 	MessageStore
 	PrivacyStore
 	AccessStore
+	SessionStore
 	RecordsStore
 	StatusForwardStore
 	TemplateStore
