@@ -37,6 +37,12 @@ func BenchmarkHTTPSendMessagesPostgres(b *testing.B) {
 	benchSend(b, benchEnvOrSkip(b, "postgres"), true)
 }
 
+// BenchmarkHTTPSendAcceptPostgres is the accept path alone on PostgreSQL,
+// the figure issue 9 sets beside SQLite's BenchmarkHTTPSendAccept.
+func BenchmarkHTTPSendAcceptPostgres(b *testing.B) {
+	benchSend(b, benchEnvOrSkip(b, "postgres"), false)
+}
+
 func benchEnvOrSkip(b *testing.B, backend string) *env {
 	if backend == "postgres" {
 		e, _ := benchEnvOn(b, openPostgres, 2000)

@@ -28,7 +28,10 @@ type pending struct {
 	fn      func(store.Tx) error
 	after   func()
 	relaxed bool // records a read: see store.RelaxedWriter
-	done    chan error
+	// msg, when set, is the one row fn creates (writeMessage): the batch's
+	// messages are created together when the store can (messageBatcher).
+	msg  *store.Message
+	done chan error
 }
 
 func newCommitter(st store.Store, maxBatch int, log *slog.Logger) *committer {
@@ -54,6 +57,15 @@ func (c *committer) do(ctx context.Context, fn func(store.Tx) error, after func(
 // commit, not an fsync.
 func (c *committer) doRead(ctx context.Context, fn func(store.Tx) error) error {
 	return c.enqueue(&pending{ctx: ctx, fn: fn, relaxed: true, done: make(chan error, 1)})
+}
+
+// doMessage creates a message row as do(writeMessage) would, in one
+// statement with the other messages of the batch where the store allows:
+// on PostgreSQL a unit of its own costs a round trip, and the committer runs
+// its units one after the other.
+func (c *committer) doMessage(ctx context.Context, m *store.Message) error {
+	fn := func(tx store.Tx) error { return writeMessage(ctx, tx, m) }
+	return c.enqueue(&pending{ctx: ctx, fn: fn, msg: m, done: make(chan error, 1)})
 }
 
 func (c *committer) enqueue(p *pending) error {
@@ -144,12 +156,27 @@ func (c *committer) runBatch(batch []*pending) {
 func (c *committer) run(batch []*pending, write func(context.Context, func(store.Tx) error) error) {
 	results := make([]error, len(batch))
 	err := write(context.Background(), func(tx store.Tx) error {
+		_, batcher := tx.(messageBatcher)
+		var msgs []int // positions of the messages created together
 		for i, p := range batch {
 			if err := p.ctx.Err(); err != nil {
 				results[i] = err
 				continue
 			}
+			if p.msg != nil && batcher {
+				msgs = append(msgs, i)
+				continue
+			}
 			results[i] = tx.Unit(p.ctx, p.fn)
+		}
+		if len(msgs) > 0 {
+			ms := make([]*store.Message, len(msgs))
+			for j, i := range msgs {
+				ms[j] = batch[i].msg
+			}
+			for j, err := range writeMessages(context.Background(), tx, ms) {
+				results[msgs[j]] = err
+			}
 		}
 		return nil
 	})

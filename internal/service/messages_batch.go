@@ -95,13 +95,19 @@ func (s *Service) SendMessages(ctx context.Context, pr auth.Principal, in []Send
 		return nil, storeErr(err, "message")
 	}
 	err = s.commit.do(ctx, func(tx store.Tx) error {
+		var write []int
 		for _, i := range todo {
-			if errs[i] != nil {
-				continue
+			if errs[i] == nil {
+				write = append(write, i)
 			}
-			errs[i] = tx.Unit(ctx, func(tx store.Tx) error { return writeMessage(ctx, tx, msgs[i]) })
-			if errs[i] != nil && !errors.Is(errs[i], errIdemTaken) {
-				return errs[i] // a store fault: nothing of the batch is kept
+		}
+		ms := make([]*store.Message, len(write))
+		for j, i := range write {
+			ms[j] = msgs[i]
+		}
+		for j, err := range writeMessages(ctx, tx, ms) {
+			if errs[write[j]] = err; err != nil && !errors.Is(err, errIdemTaken) {
+				return err // a store fault: nothing of the batch is kept
 			}
 		}
 		return nil

@@ -5,19 +5,18 @@ import (
 
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
+	"github.com/jackc/pgx/v5"
 )
 
+// CreateContact sends the contact and its identifiers in one round trip.
 func (t *tx) CreateContact(ctx context.Context, c *store.Contact, ids []store.Identifier) error {
-	if _, err := t.exec(ctx, qCreateContact, c.ID, c.TenantID, c.Locale, c.WrappedKey, c.AttributesSealed,
-		c.Restricted, us(c.CreatedAt), us(c.UpdatedAt)); err != nil {
-		return err
-	}
+	b := &pgx.Batch{}
+	b.Queue(qCreateContact, c.ID, c.TenantID, c.Locale, c.WrappedKey, c.AttributesSealed,
+		c.Restricted, us(c.CreatedAt), us(c.UpdatedAt))
 	for _, id := range ids {
-		if _, err := t.exec(ctx, qCreateIdentifier, c.TenantID, string(id.Kind), id.BlindIndex, c.ID, id.Sealed); err != nil {
-			return err
-		}
+		b.Queue(qCreateIdentifier, c.TenantID, string(id.Kind), id.BlindIndex, c.ID, id.Sealed)
 	}
-	return nil
+	return t.execAll(ctx, b)
 }
 
 func scanContact(r row) (*store.Contact, error) {
@@ -40,20 +39,54 @@ func scanIdentifier(r row) (*store.Identifier, error) {
 	return &id, nil
 }
 
+// GetContact reads the contact and its identifiers in one round trip.
 func (t *tx) GetContact(ctx context.Context, tenantID, id string) (*store.Contact, []store.Identifier, error) {
-	c, err := scanContact(t.queryRow(ctx, qGetContact, tenantID, id))
+	b := &pgx.Batch{}
+	b.Queue(qGetContact, tenantID, id)
+	b.Queue(qContactIdentifiers, tenantID, id)
+	br, err := t.pipeline(ctx, b)
 	if err != nil {
 		return nil, nil, err
 	}
-	idp, err := queryAll(ctx, t, qContactIdentifiers, scanIdentifier, tenantID, id)
+	defer br.Close()
+	c, err := scanContact(br.QueryRow())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, t.check(err)
 	}
-	ids := make([]store.Identifier, len(idp))
-	for i, p := range idp {
-		ids[i] = *p
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, t.check(err)
 	}
-	return c, ids, nil
+	defer rows.Close()
+	ids := []store.Identifier{}
+	for rows.Next() {
+		p, err := scanIdentifier(rows)
+		if err != nil {
+			return nil, nil, t.check(err)
+		}
+		ids = append(ids, *p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, t.check(err)
+	}
+	return c, ids, t.check(br.Close())
+}
+
+// ContactKeys returns the wrapped data keys of a tenant's contacts in one
+// statement; a contact that does not exist is left out. The dispatcher
+// reads the keys of every contact a claim holds messages for.
+func (t *tx) ContactKeys(ctx context.Context, tenantID string, ids []string) (map[string][]byte, error) {
+	keys := make(map[string][]byte, len(ids))
+	err := scanEach(ctx, t, qContactKeys, func(r row) error {
+		var id string
+		var key []byte
+		if err := r.Scan(&id, &key); err != nil {
+			return mapErr(err)
+		}
+		keys[id] = key
+		return nil
+	}, tenantID, ids)
+	return keys, err
 }
 
 func (t *tx) FindContactID(ctx context.Context, tenantID string, kind consent.IdentifierKind, bi []byte) (string, error) {

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
@@ -34,6 +36,81 @@ func scanMessage(r row) (*store.Message, error) {
 func (t *tx) CreateMessage(ctx context.Context, m *store.Message) error {
 	_, err := t.exec(ctx, qCreateMessage, messageArgs(m)...)
 	return err
+}
+
+// CreateMessages creates messages as CreateMessage would, each on its own,
+// in one statement (one round trip instead of one per message): errs[i] is
+// message i's error, ErrConflict when its id or idempotency key is taken,
+// and a message that fails leaves no trace while the others are created.
+// Group commit and batch sends use it. Should the statement fail as a whole
+// (a constraint other than a unique one), it is undone and the messages are
+// created one per unit, so that only the faulty ones fail.
+func (t *tx) CreateMessages(ctx context.Context, ms []*store.Message) []error {
+	errs := make([]error, len(ms))
+	if len(ms) == 0 {
+		return errs
+	}
+	created := make(map[string]bool, len(ms))
+	err := t.Unit(ctx, func(u store.Tx) error {
+		return scanEach(ctx, u.(*tx), qCreateMessages, func(r row) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return mapErr(err)
+			}
+			created[id] = true
+			return nil
+		}, messageColumns(ms)...)
+	})
+	switch {
+	case err == nil:
+		for i, m := range ms {
+			if !created[m.ID] {
+				errs[i] = fmt.Errorf("%w: message %s: id or idempotency key taken", store.ErrConflict, m.ID)
+			}
+			// A later message with the same id would have been skipped.
+			delete(created, m.ID)
+		}
+	case t.state.retry != nil || ctx.Err() != nil || errors.Is(err, store.ErrUnavailable):
+		// The transaction will be run again, or cannot go on.
+		for i := range errs {
+			errs[i] = err
+		}
+	default:
+		for i, m := range ms {
+			errs[i] = t.Unit(ctx, func(u store.Tx) error { return u.CreateMessage(ctx, m) })
+		}
+	}
+	return errs
+}
+
+// messageColumns is messageArgs for many messages: one array per column.
+func messageColumns(ms []*store.Message) []any {
+	n := len(ms)
+	ids, tenants, contacts, kinds, inbound, purposes := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n)
+	channels, senders, rkinds, rindex, status := make([]string, n), make([]string, n), make([]string, n),
+		make([][]byte, n), make([]string, n)
+	reasons, bases, events, bodyHash, bodyLen := make([]string, n), make([]string, n), make([]string, n),
+		make([][]byte, n), make([]int32, n)
+	sealed, wrapped, idem, reqHash, attempts := make([][]byte, n), make([][]byte, n), make([]string, n),
+		make([][]byte, n), make([]int32, n)
+	due, lease, ref, lastErr, created, updated := make([]int64, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]int64, n), make([]int64, n)
+	for i, m := range ms {
+		ids[i], tenants[i], contacts[i], kinds[i], inbound[i], purposes[i] = m.ID, m.TenantID, m.ContactID, m.Kind,
+			m.InboundID, m.Purpose
+		channels[i], senders[i], rkinds[i], rindex[i], status[i] = string(m.Channel), m.Sender,
+			string(m.RecipientKind), m.RecipientIndex, string(m.Status)
+		reasons[i], bases[i], events[i], bodyHash[i], bodyLen[i] = string(m.Reason), string(m.Basis),
+			m.ConsentEventID, m.BodyHash, int32(m.BodyLen)
+		sealed[i], wrapped[i], idem[i], reqHash[i], attempts[i] = m.Sealed, m.WrappedKey, m.IdempotencyKey,
+			m.RequestHash, int32(m.Attempts)
+		due[i], lease[i], ref[i], lastErr[i], created[i], updated[i] = us(m.DueAt), m.LeaseOwner, m.ProviderRef,
+			m.LastError, us(m.CreatedAt), us(m.UpdatedAt)
+	}
+	return []any{ids, tenants, contacts, kinds, inbound, purposes, channels, senders, rkinds, rindex, status,
+		reasons, bases, events, bodyHash, bodyLen, sealed, wrapped, idem, reqHash, attempts, due, lease, ref,
+		lastErr, created, updated}
 }
 
 func (t *tx) CreateReply(ctx context.Context, m *store.Message) (bool, error) {

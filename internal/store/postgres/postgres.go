@@ -19,7 +19,6 @@ import (
 
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -118,26 +117,26 @@ func (db *DB) Read(ctx context.Context, fn func(store.Tx) error) error {
 	if db.closed.Load() {
 		return store.ErrUnavailable
 	}
-	ptx, err := db.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	st, err := db.begin(ctx, beginRead)
 	if err != nil {
-		return mapErr(err)
-	}
-	defer rollbackOnPanic(ctx, ptx)
-	t := &tx{tx: ptx, state: &txState{}}
-	if err := fn(t); err != nil {
-		ptx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
-	return mapErr(ptx.Commit(ctx))
+	defer st.release()
+	defer rollbackOnPanic(ctx, st)
+	if err := fn(&tx{state: st}); err != nil {
+		st.rollback(ctx)
+		return err
+	}
+	return mapErr(st.commit(ctx))
 }
 
 // rollbackOnPanic ends the transaction when fn panics (an HTTP handler's
 // panic is recovered by net/http), so that the connection goes back to the
 // pool instead of staying idle in a transaction, holding its locks, for
 // ever. Deferred; the panic goes on.
-func rollbackOnPanic(ctx context.Context, ptx pgx.Tx) {
+func rollbackOnPanic(ctx context.Context, st *txState) {
 	if p := recover(); p != nil {
-		ptx.Rollback(context.WithoutCancel(ctx))
+		st.rollback(ctx)
 		panic(p)
 	}
 }
@@ -171,15 +170,15 @@ func (db *DB) write(ctx context.Context, fn func(store.Tx) error, last bool) (ag
 	if db.closed.Load() {
 		return false, store.ErrUnavailable
 	}
-	ptx, err := db.begin(ctx, pgx.TxOptions{})
+	st, err := db.begin(ctx, beginWrite)
 	if err != nil {
-		return false, mapErr(err)
+		return false, err
 	}
-	defer rollbackOnPanic(ctx, ptx)
-	st := &txState{}
-	ferr := fn(&tx{tx: ptx, state: st})
+	defer st.release()
+	defer rollbackOnPanic(ctx, st)
+	ferr := fn(&tx{state: st})
 	if ferr != nil || (st.retry != nil && !last) {
-		ptx.Rollback(context.WithoutCancel(ctx))
+		st.rollback(ctx)
 		if ferr == nil {
 			ferr = st.retry
 		}
@@ -193,24 +192,13 @@ func (db *DB) write(ctx context.Context, fn func(store.Tx) error, last bool) (ag
 		// still pending, so they need not be sent.
 		st.pending = st.pending[:0]
 		payload := fmt.Sprintf("%s %d %d", db.schema, st.lo, st.hi)
-		if _, err := ptx.Exec(ctx, qNotify, payload); err != nil {
-			ptx.Rollback(context.WithoutCancel(ctx))
+		if _, err := st.conn.Exec(ctx, qNotify, payload); err != nil {
+			st.rollback(ctx)
 			return retryable(err) && !last, mapErr(err)
 		}
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := st.commit(ctx); err != nil {
 		return retryable(err) && !last, mapErr(err)
 	}
 	return false, nil
-}
-
-// begin starts a transaction, trying a second connection when the first
-// turned out dead before anything was sent (a pooled connection the server
-// closed while it sat idle, after a restart or failover).
-func (db *DB) begin(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
-	ptx, err := db.pool.BeginTx(ctx, opts)
-	if err != nil && pgconn.SafeToRetry(err) && ctx.Err() == nil {
-		ptx, err = db.pool.BeginTx(ctx, opts)
-	}
-	return ptx, err
 }

@@ -29,6 +29,7 @@ const (
 	qCreateContact      = `INSERT INTO contacts (` + contactCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	qGetContact         = `SELECT ` + contactCols + ` FROM contacts WHERE tenant_id = $1 AND id = $2`
 	qScanContacts       = `SELECT ` + contactCols + ` FROM contacts`
+	qContactKeys        = `SELECT id, wrapped_key FROM contacts WHERE tenant_id = $1 AND id = ANY($2)`
 	identifierCols      = `tenant_id, kind, blind_index, contact_id, sealed`
 	qCreateIdentifier   = `INSERT INTO contact_identifiers (` + identifierCols + `) VALUES ($1, $2, $3, $4, $5)`
 	qContactIdentifiers = `SELECT ` + identifierCols + ` FROM contact_identifiers WHERE tenant_id = $1 AND contact_id = $2 ORDER BY kind`

@@ -12,6 +12,16 @@ const (
 	qCreateMessage = `INSERT INTO messages (` + messageCols + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
 		$23, $24, $25, $26, $27)`
+	// qCreateMessages is qCreateMessage for many rows, one array per
+	// column. ON CONFLICT DO NOTHING skips a row whose id or idempotency
+	// key is taken (also by an earlier row of the same statement), where
+	// qCreateMessage fails; RETURNING says which rows were created.
+	qCreateMessages = `INSERT INTO messages (` + messageCols + `)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[],
+			$16::integer[], $17::bytea[], $18::bytea[], $19::text[], $20::bytea[], $21::integer[], $22::bigint[],
+			$23::text[], $24::text[], $25::text[], $26::bigint[], $27::bigint[])
+		ON CONFLICT DO NOTHING RETURNING id`
 	qCreateReply = qCreateMessage + ` ON CONFLICT (tenant_id, inbound_id, kind) WHERE inbound_id <> '' DO NOTHING`
 	qGetMessage  = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = $1 AND id = $2`
 

@@ -11,32 +11,37 @@ import (
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// tx is a store.Tx on a pgx transaction. Every statement goes through exec,
-// queryRow or query (scanEach, queryAll), never to t.tx directly: those send
-// the savepoint commands still pending first, so the statement lands in the
-// unit it belongs to.
+// tx is a store.Tx on a pgx connection in a transaction. Every statement
+// goes through exec, queryRow, query or pipeline (scanEach, queryAll), never
+// to the connection directly: those send the commands still pending (BEGIN,
+// SAVEPOINT, RELEASE) first, so the statement lands in the transaction and
+// the unit it belongs to.
 type tx struct {
-	tx    pgx.Tx
 	depth int
 	state *txState
 }
 
 // txState is shared by a transaction and its units.
 type txState struct {
+	db   *DB
+	conn *pgxpool.Conn
 	// retry holds the first serialization failure or deadlock any statement
 	// met, even one a unit rolled back and its caller swallowed: Write then
 	// runs the whole transaction again.
 	retry error
-	// pending holds SAVEPOINT and RELEASE commands not sent yet. They go to
-	// the server in one round trip with the next statement (a pipeline), so
-	// a unit costs no more round trips than its own statements; COMMIT
-	// releases savepoints by itself, and a unit that ran no statement needs
-	// none. Group commit runs hundreds of units per transaction, so this
-	// roughly triples the write rate.
+	// pending holds BEGIN, SAVEPOINT and RELEASE commands not sent yet. They
+	// go to the server in one round trip with the next statement (a
+	// pipeline), so a transaction or a unit costs no more round trips than
+	// its own statements; COMMIT releases savepoints by itself, and a unit or
+	// a transaction that ran no statement needs none. Group commit runs
+	// hundreds of units per transaction, so this roughly triples the write
+	// rate; a read of one row costs two round trips instead of three.
 	pending []string
-	// sent counts statements sent, so that Unit knows whether fn sent any.
+	// sent counts statements sent, so that Unit knows whether fn sent any
+	// and the transaction whether its BEGIN went out.
 	sent int
 	// lo and hi are the lowest and highest seq of the consent events
 	// appended (0 when none), for the commit's notification.
@@ -44,6 +49,65 @@ type txState struct {
 }
 
 var _ store.Tx = (*tx)(nil)
+
+// Transaction modes: the command that begins each kind of transaction.
+const (
+	beginRead  = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	beginWrite = "BEGIN" // READ COMMITTED, see Write
+)
+
+// begin takes a connection for a transaction. The BEGIN waits in pending
+// for the transaction's first statement.
+func (db *DB) begin(ctx context.Context, mode string) (*txState, error) {
+	c, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &txState{db: db, conn: c, pending: []string{mode}}, nil
+}
+
+// errNoConn is the error of a statement in a transaction whose connection
+// was lost and could not be replaced.
+var errNoConn = fmt.Errorf("%w: postgres: no connection for the transaction", store.ErrUnavailable)
+
+// begun reports whether the BEGIN went to the server.
+func (st *txState) begun() bool { return st.sent > 0 }
+
+// commit ends the transaction. One whose statement failed outside a unit
+// that rolled it back is aborted: the server answers COMMIT with ROLLBACK.
+func (st *txState) commit(ctx context.Context) error {
+	if !st.begun() {
+		return nil
+	}
+	if st.conn == nil {
+		return errNoConn
+	}
+	st.pending = st.pending[:0] // COMMIT releases the savepoints
+	tag, err := st.conn.Exec(ctx, "COMMIT")
+	if err != nil {
+		return err
+	}
+	if tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
+}
+
+// rollback ends the transaction, also when ctx has ended.
+func (st *txState) rollback(ctx context.Context) {
+	if st.begun() && st.conn != nil && st.conn.Conn().PgConn().TxStatus() != 'I' {
+		st.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+	}
+}
+
+// release gives the connection back to the pool, which closes it when it is
+// still in a transaction (a ROLLBACK that failed).
+func (st *txState) release() {
+	if st.conn != nil {
+		st.conn.Release()
+		st.conn = nil
+	}
+}
 
 // row is what pgx.Row and pgx.Rows have in common.
 type row interface{ Scan(...any) error }
@@ -56,30 +120,68 @@ func (t *tx) check(err error) error {
 	return mapErr(err)
 }
 
-// send starts a pipeline of the pending commands followed by q; the caller
-// reads q's result from the returned batch and closes it.
-func (t *tx) send(ctx context.Context, q string, args ...any) (pgx.BatchResults, error) {
-	t.state.sent++
-	b := &pgx.Batch{}
-	for _, p := range t.state.pending {
-		b.Queue(p)
+// pipeline sends the pending commands followed by b's statements in one
+// round trip; the caller reads b's results from the returned batch, in
+// order, and closes it. The first statement of a transaction carries its
+// BEGIN: when the pooled connection turns out dead (the server closed it
+// while it sat idle, after a restart or failover), it is sent again on a
+// fresh one.
+func (t *tx) pipeline(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	st := t.state
+	first := !st.begun()
+	st.sent++
+	if st.conn == nil {
+		return nil, errNoConn
 	}
-	t.state.pending = t.state.pending[:0]
-	b.Queue(q, args...)
-	br := t.tx.SendBatch(ctx, b)
-	for range b.Len() - 1 {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return nil, t.check(err)
+	np := len(st.pending)
+	pending := st.pending // read before anything appends again
+	st.pending = st.pending[:0]
+	for attempt := 0; ; attempt++ {
+		// A fresh batch each time: pgx keeps per-connection state in it.
+		full := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, np+b.Len())}
+		for _, p := range pending {
+			full.Queue(p)
 		}
+		for _, q := range b.QueuedQueries {
+			full.Queue(q.SQL, q.Arguments...)
+		}
+		br := st.conn.SendBatch(ctx, full)
+		var err error
+		for range np {
+			if _, err = br.Exec(); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			return br, nil
+		}
+		br.Close()
+		// Nothing of a transaction is done before its first round trip
+		// comes back, and it carries no COMMIT: on a connection that died,
+		// sending it again elsewhere cannot apply anything twice.
+		if first && attempt == 0 && ctx.Err() == nil && (pgconn.SafeToRetry(err) || st.conn.Conn().IsClosed()) {
+			st.release() // the pool closes a dead connection and frees its place
+			var c *pgxpool.Conn
+			if c, err = st.db.pool.Acquire(ctx); err == nil {
+				st.conn = c
+				continue
+			}
+		}
+		return nil, t.check(err)
 	}
-	return br, nil
+}
+
+// send is pipeline for one statement.
+func (t *tx) send(ctx context.Context, q string, args ...any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	b.Queue(q, args...)
+	return t.pipeline(ctx, b)
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (pgconn.CommandTag, error) {
-	if len(t.state.pending) == 0 {
+	if len(t.state.pending) == 0 && t.state.conn != nil {
 		t.state.sent++
-		tag, err := t.tx.Exec(ctx, q, args...)
+		tag, err := t.state.conn.Exec(ctx, q, args...)
 		return tag, t.check(err)
 	}
 	br, err := t.send(ctx, q, args...)
@@ -91,6 +193,25 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (pgconn.CommandTag
 		err = cerr
 	}
 	return tag, t.check(err)
+}
+
+// execAll runs b's statements, which return no rows, in one round trip, as
+// if one after the other: it stops at the first that fails and returns its
+// error (the server skips the rest).
+func (t *tx) execAll(ctx context.Context, b *pgx.Batch) error {
+	br, err := t.pipeline(ctx, b)
+	if err != nil {
+		return err
+	}
+	for range b.Len() {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return t.check(err)
 }
 
 // queryRow runs q when the row is scanned, which every caller does at once.
@@ -106,9 +227,9 @@ type lazyRow struct {
 }
 
 func (r lazyRow) Scan(dest ...any) error {
-	if len(r.t.state.pending) == 0 {
+	if len(r.t.state.pending) == 0 && r.t.state.conn != nil {
 		r.t.state.sent++
-		return r.t.check(r.t.tx.QueryRow(r.ctx, r.q, r.args...).Scan(dest...))
+		return r.t.check(r.t.state.conn.QueryRow(r.ctx, r.q, r.args...).Scan(dest...))
 	}
 	br, err := r.t.send(r.ctx, r.q, r.args...)
 	if err != nil {
@@ -123,9 +244,9 @@ func (r lazyRow) Scan(dest ...any) error {
 
 // query runs q; done closes what query opened.
 func (t *tx) query(ctx context.Context, q string, args ...any) (rows pgx.Rows, done func(), err error) {
-	if len(t.state.pending) == 0 {
+	if len(t.state.pending) == 0 && t.state.conn != nil {
 		t.state.sent++
-		rows, err := t.tx.Query(ctx, q, args...)
+		rows, err := t.state.conn.Query(ctx, q, args...)
 		return rows, func() {}, t.check(err)
 	}
 	br, err := t.send(ctx, q, args...)
@@ -147,7 +268,7 @@ func (t *tx) Unit(ctx context.Context, fn func(store.Tx) error) error {
 	name := "u" + strconv.Itoa(t.depth+1)
 	mark, sent := len(t.state.pending), t.state.sent
 	t.state.pending = append(t.state.pending, "SAVEPOINT "+name)
-	err := fn(&tx{tx: t.tx, depth: t.depth + 1, state: t.state})
+	err := fn(&tx{depth: t.depth + 1, state: t.state})
 	if t.state.sent == sent {
 		// fn sent nothing: the savepoint never reached the server, and
 		// neither did the empty units fn may have run.
