@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/store"
@@ -66,30 +65,41 @@ func (d *Dispatcher) mark(batch []outcome) {
 	}
 }
 
+// write records a batch of outcomes in tx: all updates and their events at
+// once (MarkMessages: one statement on PostgreSQL), then the status
+// forwards of those that applied, then the releases.
 func (d *Dispatcher) write(tx store.Tx, batch []outcome) error {
 	ctx := context.Background()
+	var outs []store.MessageOutcome
+	var marked []int // positions in batch of outs
 	var release []string
-	for _, o := range batch {
+	for i := range batch {
+		o := &batch[i]
 		if o.release {
 			release = append(release, o.m.ID)
 			continue
 		}
-		err := tx.UpdateMessage(ctx, &o.upd)
-		if errors.Is(err, store.ErrNotFound) {
-			// Another dispatcher holds the message now (this lease ran
-			// out); its outcome wins.
-			d.log.Warn("outbox: lease lost before the outcome was recorded", "tenant", o.m.TenantID, "message", o.m.ID)
-			continue
-		}
+		outs = append(outs, store.MessageOutcome{Update: &o.upd, Detail: o.detail})
+		marked = append(marked, i)
+	}
+	if len(outs) > 0 {
+		seqs, err := tx.MarkMessages(ctx, outs)
 		if err != nil {
 			return err
 		}
-		ev := &store.MessageEvent{TenantID: o.m.TenantID, MessageID: o.m.ID, Status: o.upd.Status, Detail: o.detail, At: o.upd.At}
-		if err := tx.AppendMessageEvent(ctx, ev); err != nil {
-			return err
-		}
-		if err := d.cfg.Service.ForwardStatus(ctx, tx, o.m, ev, o.upd.ProviderRef); err != nil {
-			return err
+		for j, i := range marked {
+			o := &batch[i]
+			if seqs[j] == 0 {
+				// Another dispatcher holds the message now (this lease ran
+				// out); its outcome wins.
+				d.log.Warn("outbox: lease lost before the outcome was recorded", "tenant", o.m.TenantID, "message", o.m.ID)
+				continue
+			}
+			ev := &store.MessageEvent{Seq: seqs[j], TenantID: o.m.TenantID, MessageID: o.m.ID, Status: o.upd.Status,
+				Detail: o.detail, At: o.upd.At}
+			if err := d.cfg.Service.ForwardStatus(ctx, tx, o.m, ev, o.upd.ProviderRef); err != nil {
+				return err
+			}
 		}
 	}
 	if len(release) > 0 {

@@ -102,6 +102,13 @@ type MessageUpdate struct {
 	At          time.Time
 }
 
+// MessageOutcome is one dispatcher outcome for MarkMessages: the update and
+// the detail of the event it appends.
+type MessageOutcome struct {
+	Update *MessageUpdate
+	Detail string // reason code or error class; never personal data
+}
+
 // ChannelProvider is how a tenant's messages on one channel reach a
 // provider. Settings hold what is not secret (host, port, URL, account id)
 // as JSON; the secret (password, token) is sealed with the tenant's key and
@@ -150,6 +157,13 @@ type MessageStore interface {
 	// UpdateMessage applies a dispatcher outcome; ErrNotFound when owner no
 	// longer holds the lease.
 	UpdateMessage(ctx context.Context, u *MessageUpdate) error
+	// MarkMessages records many dispatcher outcomes: for each, what
+	// UpdateMessage and then AppendMessageEvent (status, detail, time of the
+	// update) would do. seqs[i] is the appended event's sequence number, or
+	// 0 where owner no longer held the lease (nothing was written for it).
+	// It is one statement on PostgreSQL, where the dispatcher would
+	// otherwise spend two round trips per message.
+	MarkMessages(ctx context.Context, outs []MessageOutcome) (seqs []int64, err error)
 	// ReleaseMessages puts messages leased by owner but not attempted back
 	// in the queue, due at now, without counting the attempt.
 	ReleaseMessages(ctx context.Context, owner string, ids []string, now time.Time) error

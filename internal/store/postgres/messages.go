@@ -181,6 +181,49 @@ func (t *tx) UpdateMessage(ctx context.Context, u *store.MessageUpdate) error {
 	return oneRow(tag, err)
 }
 
+// MarkMessages implements store.MessageStore in one statement (see
+// qMarkMessages). The dispatcher records one outcome per claim; should a
+// message come twice in one call, only its first outcome is applied, as
+// the lease is released by it.
+func (t *tx) MarkMessages(ctx context.Context, outs []store.MessageOutcome) ([]int64, error) {
+	seqs := make([]int64, len(outs))
+	type key struct{ tenant, id string }
+	pos := make(map[key]int, len(outs))
+	var tenants, ids, owners, status, refs, lastErrs, details []string
+	var due, at []int64
+	var drop []bool
+	for i, o := range outs {
+		u := o.Update
+		k := key{u.TenantID, u.ID}
+		if _, dup := pos[k]; dup {
+			continue
+		}
+		pos[k] = i
+		tenants, ids, owners, status = append(tenants, u.TenantID), append(ids, u.ID), append(owners, u.LeaseOwner),
+			append(status, string(u.Status))
+		refs, lastErrs, details = append(refs, u.ProviderRef), append(lastErrs, u.LastError), append(details, o.Detail)
+		due, at, drop = append(due, us(u.DueAt)), append(at, us(u.At)), append(drop, u.DropSealed)
+	}
+	if len(pos) == 0 {
+		return seqs, nil
+	}
+	err := scanEach(ctx, t, qMarkMessages, func(r row) error {
+		var k key
+		var seq int64
+		if err := r.Scan(&k.tenant, &k.id, &seq); err != nil {
+			return mapErr(err)
+		}
+		if i, ok := pos[k]; ok {
+			seqs[i] = seq
+		}
+		return nil
+	}, tenants, ids, owners, status, due, refs, lastErrs, drop, at, details)
+	if err != nil {
+		return nil, err
+	}
+	return seqs, nil
+}
+
 func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, now time.Time) error {
 	if len(ids) == 0 {
 		return nil

@@ -63,3 +63,23 @@ const (
 	qListChannelProviders  = `SELECT ` + providerCols + ` FROM channel_providers WHERE tenant_id = $1 ORDER BY channel`
 	qDeleteChannelProvider = `DELETE FROM channel_providers WHERE tenant_id = $1 AND channel = $2`
 )
+
+// qMarkMessages is qUpdateMessage and qAppendMessageEvent for many outcomes
+// in one statement: the update applies where the lease is still held, and
+// only the rows it changed get their event.
+const qMarkMessages = `WITH o AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+		$8::boolean[], $9::bigint[], $10::text[])
+		AS o(tenant_id, id, owner, status, due_at, provider_ref, last_error, drop_sealed, at, detail)
+), done AS (
+	UPDATE messages m SET status = o.status, due_at = o.due_at, lease_owner = '',
+		provider_ref = CASE WHEN o.provider_ref <> '' THEN o.provider_ref ELSE m.provider_ref END,
+		last_error = o.last_error,
+		sealed = CASE WHEN o.drop_sealed THEN NULL ELSE m.sealed END,
+		wrapped_key = CASE WHEN o.drop_sealed THEN NULL ELSE m.wrapped_key END, updated_at = o.at
+	FROM o WHERE m.tenant_id = o.tenant_id AND m.id = o.id AND m.status = 'sending' AND m.lease_owner = o.owner
+	RETURNING m.tenant_id, m.id
+)
+INSERT INTO message_events (tenant_id, message_id, status, detail, at)
+SELECT o.tenant_id, o.id, o.status, o.detail, o.at FROM o JOIN done ON done.tenant_id = o.tenant_id AND done.id = o.id
+RETURNING tenant_id, message_id, seq`

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
@@ -103,6 +104,29 @@ func (t *tx) UpdateMessage(ctx context.Context, u *store.MessageUpdate) error {
 	r, err := t.exec(ctx, qUpdateMessage, string(u.Status), us(u.DueAt), u.ProviderRef, u.ProviderRef, u.LastError,
 		u.DropSealed, u.DropSealed, us(u.At), u.TenantID, u.ID, u.LeaseOwner)
 	return oneRow(r, err)
+}
+
+// MarkMessages implements store.MessageStore one outcome at a time: on
+// SQLite a statement costs no round trip, and the cached statements make
+// the loop as cheap as one statement would be.
+func (t *tx) MarkMessages(ctx context.Context, outs []store.MessageOutcome) ([]int64, error) {
+	seqs := make([]int64, len(outs))
+	for i, o := range outs {
+		err := t.UpdateMessage(ctx, o.Update)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // the lease was lost
+		}
+		if err != nil {
+			return nil, err
+		}
+		u := o.Update
+		ev := &store.MessageEvent{TenantID: u.TenantID, MessageID: u.ID, Status: u.Status, Detail: o.Detail, At: u.At}
+		if err := t.AppendMessageEvent(ctx, ev); err != nil {
+			return nil, err
+		}
+		seqs[i] = ev.Seq
+	}
+	return seqs, nil
 }
 
 func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, now time.Time) error {

@@ -227,3 +227,87 @@ func testMessageTenantIsolation(t *testing.T, s store.Store) {
 	mb.IdempotencyKey = "k"
 	write(t, s, func(tx store.Tx) error { return tx.CreateMessage(ctx, mb) })
 }
+
+// testMarkMessages: many outcomes recorded at once behave as UpdateMessage
+// plus AppendMessageEvent would one by one, lost leases and a repeated
+// message included.
+func testMarkMessages(t *testing.T, s store.Store) {
+	tn := mkTenant(t, s)
+	var ms []*store.Message
+	for range 3 {
+		m := mkMessage(tn.ID, "c1")
+		ms = append(ms, m)
+		write(t, s, func(tx store.Tx) error { return tx.CreateMessage(ctx, m) })
+	}
+	lease := t0.Add(time.Minute)
+	write(t, s, func(tx store.Tx) (err error) {
+		_, err = tx.ClaimMessages(ctx, "A", t0, lease, 10)
+		return err
+	})
+	at, retryAt := t0.Add(time.Second), t0.Add(time.Hour)
+	outs := []store.MessageOutcome{
+		{Update: &store.MessageUpdate{TenantID: tn.ID, ID: ms[0].ID, LeaseOwner: "A", Status: store.MessageSent,
+			ProviderRef: "ref-0", DropSealed: true, At: at}, Detail: "accepted"},
+		{Update: &store.MessageUpdate{TenantID: tn.ID, ID: ms[1].ID, LeaseOwner: "A", Status: store.MessageQueued,
+			DueAt: retryAt, LastError: "timeout", At: at}, Detail: "retry"},
+		{Update: &store.MessageUpdate{TenantID: tn.ID, ID: ms[2].ID, LeaseOwner: "B", Status: store.MessageSent, At: at},
+			Detail: "accepted"}, // B never held the lease
+		{Update: &store.MessageUpdate{TenantID: tn.ID, ID: ms[0].ID, LeaseOwner: "A", Status: store.MessageFailed, At: at},
+			Detail: "again"}, // the first outcome released the lease
+		{Update: &store.MessageUpdate{TenantID: "other-tenant", ID: ms[1].ID, LeaseOwner: "A", Status: store.MessageSent,
+			At: at}, Detail: "foreign"},
+	}
+	var seqs []int64
+	write(t, s, func(tx store.Tx) (err error) {
+		seqs, err = tx.MarkMessages(ctx, outs)
+		return err
+	})
+	if len(seqs) != len(outs) || seqs[0] == 0 || seqs[1] == 0 || seqs[0] == seqs[1] || seqs[2] != 0 || seqs[3] != 0 || seqs[4] != 0 {
+		t.Fatalf("MarkMessages seqs = %v", seqs)
+	}
+	read(t, s, func(tx store.Tx) error {
+		m0, err := tx.GetMessage(ctx, tn.ID, ms[0].ID)
+		if err != nil {
+			return err
+		}
+		if m0.Status != store.MessageSent || m0.Sealed != nil || m0.ProviderRef != "ref-0" || m0.LeaseOwner != "" || !m0.UpdatedAt.Equal(at) {
+			t.Errorf("sent message = %+v", m0)
+		}
+		m1, err := tx.GetMessage(ctx, tn.ID, ms[1].ID)
+		if err != nil {
+			return err
+		}
+		if m1.Status != store.MessageQueued || !m1.DueAt.Equal(retryAt) || m1.LastError != "timeout" || m1.Sealed == nil || m1.LeaseOwner != "" {
+			t.Errorf("retried message = %+v", m1)
+		}
+		m2, err := tx.GetMessage(ctx, tn.ID, ms[2].ID)
+		if err != nil {
+			return err
+		}
+		if m2.Status != store.MessageSending || m2.LeaseOwner != "A" {
+			t.Errorf("message of a lost lease = %+v", m2)
+		}
+		for i, want := range []*store.MessageEvent{
+			{Seq: seqs[0], TenantID: tn.ID, MessageID: ms[0].ID, Status: store.MessageSent, Detail: "accepted", At: at},
+			{Seq: seqs[1], TenantID: tn.ID, MessageID: ms[1].ID, Status: store.MessageQueued, Detail: "retry", At: at},
+			nil,
+		} {
+			evs, err := tx.ListMessageEvents(ctx, tn.ID, ms[i].ID)
+			if err != nil {
+				return err
+			}
+			if want == nil && len(evs) != 0 || want != nil && (len(evs) != 1 || !reflect.DeepEqual(evs[0], want)) {
+				t.Errorf("events of message %d = %+v, want %+v", i, evs, want)
+			}
+		}
+		return nil
+	})
+	// Nothing to record is no error.
+	write(t, s, func(tx store.Tx) error {
+		seqs, err := tx.MarkMessages(ctx, nil)
+		if err == nil && len(seqs) != 0 {
+			t.Errorf("MarkMessages(nil) = %v", seqs)
+		}
+		return err
+	})
+}

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ChangesSince", testChangesSince},
 		{"Messages", testMessages},
+		{"MarkMessages", testMarkMessages},
 		{"Replies", testReplies},
 		{"ClaimMessages", testClaim},
 		{"ChannelProviders", testChannelProviders},
