@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/auth"
+	"github.com/consentgate/consentgate/internal/channel"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/service"
 	"github.com/consentgate/consentgate/internal/store"
@@ -240,5 +241,89 @@ func BenchmarkPurgeUnderLoad(b *testing.B) {
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "rows/s")
 		b.ReportMetric(float64(idle.Microseconds()), "idle_p99_µs")
 		b.ReportMetric(float64(p99(during).Microseconds()), "purge_p99_µs")
+	}
+}
+
+// BenchmarkPurgeUnderSends purges the same 200,000 rows while one client
+// sends messages (POST /v1/messages, accept path: decide, seal, queue
+// durably) one after another, and reports the sends' p99 idle and during
+// the purge: the purge shares the single SQLite writer with the send
+// path's group commit, and must not stall it.
+func BenchmarkPurgeUnderSends(b *testing.B) {
+	const rows = 100_000
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e, _ := benchEnv(b, "FULL", 2000)
+		if err := e.store.Write(ctx, func(tx store.Tx) error {
+			return tx.CreateSender(ctx, &store.Sender{ID: ulid.Make().String(), TenantID: e.tenant, Channel: consent.SMS,
+				Kind: store.SenderAlphanumeric, Address: "ACME", CreatedAt: time.Now()})
+		}); err != nil {
+			b.Fatal(err)
+		}
+		e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
+		old := time.Now().AddDate(-2, 0, 0)
+		insertInbound(b, e.store, e.tenant, rows, old)
+		insertMessages(b, e.store, e.tenant, "", rows, old)
+		next := 0
+		send := func(n int) []time.Duration {
+			lat := make([]time.Duration, 0, n)
+			for range n {
+				body := fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d"}`,
+					20100000+next%2000, next)
+				next++
+				req, _ := http.NewRequest("POST", e.srv.URL+"/v1/messages", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.keys[auth.Developer])
+				req.Header.Set("Content-Type", "application/json")
+				start := time.Now()
+				resp, err := e.srv.Client().Do(req)
+				if err != nil || resp.StatusCode != 202 {
+					b.Fatalf("send: %v %v", resp, err)
+				}
+				resp.Body.Close()
+				lat = append(lat, time.Since(start))
+			}
+			slices.Sort(lat)
+			return lat
+		}
+		idle := p99(send(1000))
+		b.StartTimer()
+		start := time.Now()
+		done := make(chan struct{})
+		var sums []service.PurgeSummary
+		var perr error
+		go func() {
+			defer close(done)
+			sums, perr = e.svc.Purge(ctx, service.PurgeOptions{})
+		}()
+		var during []time.Duration
+		for {
+			during = append(during, send(20)...)
+			select {
+			case <-done:
+			default:
+				continue
+			}
+			break
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		if perr != nil {
+			b.Fatal(perr)
+		}
+		n := 0
+		for _, s := range sums {
+			if s.Category == "message_metadata" || s.Category == "inbound_messages" {
+				n += s.Count
+			}
+		}
+		if n != 2*rows {
+			b.Fatalf("purged %d rows, want %d", n, 2*rows)
+		}
+		slices.Sort(during)
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "rows/s")
+		b.ReportMetric(float64(idle.Microseconds()), "idle_send_p99_µs")
+		b.ReportMetric(float64(p99(during).Microseconds()), "purge_send_p99_µs")
+		b.ReportMetric(float64(len(during)), "sends_during")
 	}
 }

@@ -46,10 +46,13 @@ type Store interface {
 // the process at once, and survives a power loss once the backend next
 // syncs its log (SQLite: the next durable commit or background checkpoint,
 // within about 50 ms; PostgreSQL: synchronous_commit off, within three
-// wal_writer_delay). The service uses it only for transactions that record
-// a read (the audit event of a masked contact read, a listing, a refused
-// request), never for a change: a change and its audit event are always
-// durable before the caller is answered. docs/access.md says so.
+// wal_writer_delay). The service uses it only where losing the last
+// moment's commits to a power cut harms no one: transactions that record a
+// read (the audit event of a masked contact read, a listing, a refused
+// request) and the batches of a retention purge (rows that come back are
+// purged again; the purge's summary is durable). A change a caller is told
+// about, and its audit event, is always durable before the answer.
+// docs/access.md and docs/privacy.md say so.
 type RelaxedWriter interface {
 	WriteRelaxed(ctx context.Context, fn func(Tx) error) error
 }
