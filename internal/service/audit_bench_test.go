@@ -153,7 +153,7 @@ func BenchmarkContactRead(b *testing.B) {
 //
 //	go test -run '^$' -bench ContactReadPaced -benchtime 20000x ./internal/service/
 func BenchmarkContactReadPaced(b *testing.B) {
-	for _, rate := range []int{1000, 4000} {
+	for _, rate := range []int{1000, 2000, 4000} {
 		sfx := fmt.Sprintf("/FULL/rate=%d", rate)
 		b.Run("unaudited"+sfx, func(b *testing.B) {
 			s, pr, id := benchService(b, "FULL")

@@ -20,9 +20,16 @@ import (
 // the checkpointer; it runs at most every checkpointEvery. The writer's own
 // automatic checkpoint stays as a backstop at a much larger WAL
 // (writerAutoCheckpoint pages), reached only if this goroutine stalls.
+//
+// Small and frequent beats large and rare: a checkpoint still slows the
+// writer while it syncs (the file system, not SQLite's locks), in
+// proportion to what it copies. Audited reads at 4,000/s measured a p99 of
+// 1.4 ms with checkpoints every 5 ms, 1.7–2.0 ms every 10 ms, 2.6–2.9 ms
+// every 50 ms and 34 ms every 500 ms; write throughput did not measurably
+// change between 10 and 50 ms.
 
 const (
-	checkpointEvery      = 50 * time.Millisecond
+	checkpointEvery      = 10 * time.Millisecond
 	writerAutoCheckpoint = 20000 // pages (≈ 80 MB at 4 KiB)
 )
 
