@@ -45,7 +45,7 @@ type Store interface {
 // it to reach stable storage: the commit is visible and survives a crash of
 // the process at once, and survives a power loss once the backend next
 // syncs its log (SQLite: the next durable commit or background checkpoint,
-// within about 10 ms; PostgreSQL: synchronous_commit off, within three
+// within about 50 ms; PostgreSQL: synchronous_commit off, within three
 // wal_writer_delay). The service uses it only where losing the last
 // moment's commits to a power cut harms no one: transactions that record a
 // read (the audit event of a masked contact read, a listing, a refused
