@@ -110,6 +110,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	start := time.Now()
+	changedFrom, err := changeClock(ctx, st)
+	if err != nil {
+		svc.Close()
+		st.Close()
+		return nil, fmt.Errorf("reading the store's clock: %w", err)
+	}
 	seq, err := ix.Load(ctx, st)
 	if err != nil {
 		svc.Close()
@@ -125,7 +131,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	stats := ix.Stats()
 	log.Info("decision index loaded", "contacts", stats.Contacts, "states", stats.States, "duration", time.Since(start).Round(time.Millisecond))
 	ix.MarkReady()
-	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, log),
+	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, changedFrom, log),
 		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log), purger: newPurger(svc, 0, log),
 		sweeper: &sessionSweeper{svc: svc, log: log}}, nil
 }

@@ -107,18 +107,21 @@ const (
 	feedMaxNotes    = 4096   // notes kept between two polls
 	feedMaxRanges   = 10_000 // gaps and gaps given up kept at most
 
-	// Purposes and contacts are read by update time, which comes from the
-	// writing node's clock and can commit out of order: each read goes
-	// back changeOverlap, and the first one changeStartWindow before start.
+	// Purposes and contacts are read by change time, on the store's clock
+	// (store.ChangesTx), and can commit out of order: each read goes back
+	// changeOverlap, and the first one changeStartWindow before the store's
+	// clock read just before the index was loaded.
 	changeOverlap     = 10 * time.Second
 	changeStartWindow = 5 * time.Minute
 )
 
-func newFeed(st store.Store, ix *index.Index, cursor int64, log *slog.Logger) *feed {
+// newFeed makes the feed for an index loaded at seq cursor; changedFrom is
+// the store's change clock read just before the load (changeClock).
+func newFeed(st store.Store, ix *index.Index, cursor int64, changedFrom time.Time, log *slog.Logger) *feed {
 	f := &feed{st: st, ix: ix, log: log, now: time.Now, base: cursor, hi: cursor,
 		every: 500 * time.Millisecond, grace: 5 * time.Second, keep: 10 * time.Minute,
 		staleAfter: 2 * time.Second, readTimeout: 2 * time.Second, retryMax: 2 * time.Second,
-		wake: make(chan struct{}, 1), epochSeen: -1, changedAt: time.Now().Add(-changeStartWindow)}
+		wake: make(chan struct{}, 1), epochSeen: -1, changedAt: changedFrom.Add(-changeStartWindow)}
 	if n, ok := st.(changeNotifier); ok {
 		f.notifier = n
 	} else {
@@ -375,7 +378,7 @@ func (f *feed) fetchChanged(ctx context.Context, tx store.Tx) (more bool, err er
 	newest := f.changedAt
 	for _, p := range ps {
 		f.ix.PutPurpose(p.TenantID, p.Purpose)
-		newest = maxTime(newest, p.UpdatedAt)
+		newest = maxTime(newest, p.ChangedAt)
 	}
 	for _, c := range cs {
 		id, err := ulid.ParseStrict(c.Contact.ID)
@@ -393,7 +396,7 @@ func (f *feed) fetchChanged(ctx context.Context, tx store.Tx) (more bool, err er
 		} else {
 			f.ix.PutContact(c.Contact.TenantID, id, c.Contact.Restricted, xs)
 		}
-		newest = maxTime(newest, c.Contact.UpdatedAt)
+		newest = maxTime(newest, c.ChangedAt)
 	}
 	switch {
 	case len(ps) == feedPage || len(cs) == feedPage:
@@ -401,10 +404,10 @@ func (f *feed) fetchChanged(ctx context.Context, tx store.Tx) (more bool, err er
 		// time are read again, not skipped).
 		last := f.changedAt
 		if len(ps) == feedPage {
-			last = ps[len(ps)-1].UpdatedAt
+			last = ps[len(ps)-1].ChangedAt
 		}
-		if len(cs) == feedPage && (len(ps) < feedPage || cs[len(cs)-1].Contact.UpdatedAt.Before(last)) {
-			last = cs[len(cs)-1].Contact.UpdatedAt
+		if len(cs) == feedPage && (len(ps) < feedPage || cs[len(cs)-1].ChangedAt.Before(last)) {
+			last = cs[len(cs)-1].ChangedAt
 		}
 		more = last.After(f.changedAt)
 		f.changedAt = last
@@ -412,6 +415,15 @@ func (f *feed) fetchChanged(ctx context.Context, tx store.Tx) (more bool, err er
 		f.changedAt = newest.Add(-changeOverlap)
 	}
 	return more, nil
+}
+
+// changeClock reads the store's change clock (store.ChangesTx).
+func changeClock(ctx context.Context, st store.Store) (now time.Time, err error) {
+	err = st.Read(ctx, func(tx store.Tx) error {
+		now, err = tx.ChangeClock(ctx)
+		return err
+	})
+	return now, err
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -258,12 +258,16 @@ func TestFeedOutOfOrderCommits(t *testing.T) {
 	}
 
 	ix := index.New()
+	from, err := changeClock(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	seq, err := ix.Load(ctx, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ix.MarkReady()
-	f := newFeed(r, ix, seq, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f := newFeed(r, ix, seq, from, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	f.every, f.grace = 50*time.Millisecond, 300*time.Millisecond
 	f.start()
 	defer f.stop()

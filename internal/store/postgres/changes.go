@@ -8,33 +8,45 @@ import (
 )
 
 const (
-	qPurposesUpdatedSince = `SELECT tenant_id, ` + purposeCols + `, updated_at FROM purposes
-		WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`
-	qContactsUpdatedSince = `SELECT ` + contactCols + ` FROM contacts WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`
+	// changed_at is stamped by the database (migration 0016), see
+	// store.ChangesTx.
+	qPurposesUpdatedSince = `SELECT tenant_id, ` + purposeCols + `, updated_at, changed_at FROM purposes
+		WHERE changed_at >= $1 ORDER BY changed_at LIMIT $2`
+	qContactsUpdatedSince = `SELECT ` + contactCols + `, changed_at FROM contacts
+		WHERE changed_at >= $1 ORDER BY changed_at LIMIT $2`
+	qChangeClock = `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`
 )
 
 func (t *tx) PurposesUpdatedSince(ctx context.Context, since time.Time, limit int) ([]store.PurposeChange, error) {
 	var out []store.PurposeChange
 	err := scanEach(ctx, t, qPurposesUpdatedSince, func(r row) error {
 		var tenantID string
-		var updated int64
-		p, err := scanPurpose(framed{row: r, first: &tenantID, last: &updated})
+		var updated, changed int64
+		p, err := scanPurpose(framed{row: r, first: &tenantID, last: []any{&updated, &changed}})
 		if err != nil {
 			return err
 		}
-		out = append(out, store.PurposeChange{TenantID: tenantID, Purpose: p, UpdatedAt: fromUS(updated)})
+		out = append(out, store.PurposeChange{TenantID: tenantID, Purpose: p, UpdatedAt: fromUS(updated),
+			ChangedAt: fromUS(changed)})
 		return nil
 	}, us(since), limit)
 	return out, err
 }
 
 func (t *tx) ContactsUpdatedSince(ctx context.Context, since time.Time, limit int) ([]store.ContactChange, error) {
-	cs, err := queryAll(ctx, t, qContactsUpdatedSince, scanContact, us(since), limit)
+	var changed []int64
+	cs, err := queryAll(ctx, t, qContactsUpdatedSince, func(r row) (*store.Contact, error) {
+		var at int64
+		c, err := scanContact(framed{row: r, last: []any{&at}})
+		changed = append(changed, at)
+		return c, err
+	}, us(since), limit)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]store.ContactChange, len(cs))
 	for i, c := range cs {
+		out[i].ChangedAt = fromUS(changed[i])
 		ids, err := queryAll(ctx, t, qContactIdentifiers, scanIdentifier, c.TenantID, c.ID)
 		if err != nil {
 			return nil, err
@@ -47,13 +59,28 @@ func (t *tx) ContactsUpdatedSince(ctx context.Context, since time.Time, limit in
 	return out, nil
 }
 
-// framed lets a scanner of the purpose columns read a row that has the
-// tenant id before them and the update time after them.
+// ChangeClock implements store.ChangesTx: the database server's clock,
+// which stamps changed_at.
+func (t *tx) ChangeClock(ctx context.Context) (time.Time, error) {
+	var now int64
+	if err := t.queryRow(ctx, qChangeClock).Scan(&now); err != nil {
+		return time.Time{}, mapErr(err)
+	}
+	return fromUS(now), nil
+}
+
+// framed lets a scanner of a table's columns read a row that has more
+// columns before them (first, when set) and after them (last).
 type framed struct {
-	row         row
-	first, last any
+	row   row
+	first any
+	last  []any
 }
 
 func (f framed) Scan(dest ...any) error {
-	return f.row.Scan(append(append([]any{f.first}, dest...), f.last)...)
+	var all []any
+	if f.first != nil {
+		all = append(all, f.first)
+	}
+	return f.row.Scan(append(append(all, dest...), f.last...)...)
 }

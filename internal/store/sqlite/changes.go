@@ -22,7 +22,7 @@ func (t *tx) PurposesUpdatedSince(ctx context.Context, since time.Time, limit in
 		if err != nil {
 			return err
 		}
-		out = append(out, store.PurposeChange{TenantID: tenantID, Purpose: p, UpdatedAt: fromUS(updated)})
+		out = append(out, store.PurposeChange{TenantID: tenantID, Purpose: p, UpdatedAt: fromUS(updated), ChangedAt: fromUS(updated)})
 		return nil
 	}, us(since), limit)
 	return out, err
@@ -39,13 +39,17 @@ func (t *tx) ContactsUpdatedSince(ctx context.Context, since time.Time, limit in
 		if err != nil {
 			return nil, err
 		}
-		out[i].Contact = c
+		out[i].Contact, out[i].ChangedAt = c, c.UpdatedAt
 		for _, x := range ids {
 			out[i].Identifiers = append(out[i].Identifiers, *x)
 		}
 	}
 	return out, nil
 }
+
+// ChangeClock implements store.ChangesTx: on SQLite every writer is on
+// this machine, and change times are updated_at, from its clock.
+func (t *tx) ChangeClock(context.Context) (time.Time, error) { return time.Now(), nil }
 
 // framed lets a scanner of the purpose columns read a row that has the
 // tenant id before them and the update time after them.
