@@ -29,7 +29,7 @@ type pending struct {
 	after   func()
 	relaxed bool // records a read: see store.RelaxedWriter
 	// msg, when set, is the one row fn creates (writeMessage): the batch's
-	// messages are created together when the store can (messageBatcher).
+	// messages are created together (store.Tx CreateMessages).
 	msg  *store.Message
 	done chan error
 }
@@ -59,10 +59,10 @@ func (c *committer) doRead(ctx context.Context, fn func(store.Tx) error) error {
 	return c.enqueue(&pending{ctx: ctx, fn: fn, relaxed: true, done: make(chan error, 1)})
 }
 
-// doMessage creates a message row as do(writeMessage) would, in one
-// statement with the other messages of the batch where the store allows:
-// on PostgreSQL a unit of its own costs a round trip, and the committer runs
-// its units one after the other.
+// doMessage creates a message row as do(writeMessage) would, together with
+// the other messages of the batch (one statement on PostgreSQL, where a
+// unit of its own costs a round trip and the committer runs its units one
+// after the other).
 func (c *committer) doMessage(ctx context.Context, m *store.Message) error {
 	fn := func(tx store.Tx) error { return writeMessage(ctx, tx, m) }
 	return c.enqueue(&pending{ctx: ctx, fn: fn, msg: m, done: make(chan error, 1)})
@@ -156,14 +156,13 @@ func (c *committer) runBatch(batch []*pending) {
 func (c *committer) run(batch []*pending, write func(context.Context, func(store.Tx) error) error) {
 	results := make([]error, len(batch))
 	err := write(context.Background(), func(tx store.Tx) error {
-		_, batcher := tx.(messageBatcher)
 		var msgs []int // positions of the messages created together
 		for i, p := range batch {
 			if err := p.ctx.Err(); err != nil {
 				results[i] = err
 				continue
 			}
-			if p.msg != nil && batcher {
+			if p.msg != nil {
 				msgs = append(msgs, i)
 				continue
 			}

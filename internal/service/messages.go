@@ -384,26 +384,10 @@ func writeMessage(ctx context.Context, tx store.Tx, m *store.Message) error {
 	return err
 }
 
-// messageBatcher is a store.Tx that creates many messages in one
-// statement, each as CreateMessage would in a unit of its own: errs[i] is
-// message i's error, and a message that fails leaves no trace while the
-// others are created. The PostgreSQL store is one: there a unit per message
-// costs a round trip each.
-type messageBatcher interface {
-	CreateMessages(ctx context.Context, ms []*store.Message) (errs []error)
-}
-
-// writeMessages is writeMessage for many messages, each on its own.
+// writeMessages is writeMessage for many messages, each on its own, in
+// one call (store.Tx CreateMessages: one statement on PostgreSQL).
 func writeMessages(ctx context.Context, tx store.Tx, ms []*store.Message) []error {
-	mb, ok := tx.(messageBatcher)
-	if !ok {
-		errs := make([]error, len(ms))
-		for i, m := range ms {
-			errs[i] = tx.Unit(ctx, func(tx store.Tx) error { return writeMessage(ctx, tx, m) })
-		}
-		return errs
-	}
-	errs := mb.CreateMessages(ctx, ms)
+	errs := tx.CreateMessages(ctx, ms)
 	for i, err := range errs {
 		if errors.Is(err, store.ErrConflict) && ms[i].IdempotencyKey != "" {
 			errs[i] = errIdemTaken

@@ -84,35 +84,16 @@ func (s *Service) OpenMessages(ctx context.Context, ms []*store.Message) (out []
 	return out, errs, nil
 }
 
-// contactKeyReader is a store.Tx that reads many contacts' wrapped keys in
-// one statement, leaving out those that do not exist. The PostgreSQL store
-// is one: there a read per contact costs a round trip, hundreds per claim.
-type contactKeyReader interface {
-	ContactKeys(ctx context.Context, tenantID string, ids []string) (map[string][]byte, error)
-}
-
 // readContactKeys fills in the wrapped key of each (tenant, contact) in
-// wrapped; one that does not exist keeps nil.
+// wrapped, with one ContactKeys call per tenant; one that does not exist
+// keeps nil.
 func readContactKeys(ctx context.Context, tx store.Tx, wrapped map[[2]string][]byte) error {
-	r, ok := tx.(contactKeyReader)
-	if !ok {
-		for k := range wrapped {
-			c, _, err := tx.GetContact(ctx, k[0], k[1])
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			wrapped[k] = c.WrappedKey
-		}
-		return nil
-	}
 	byTenant := map[string][]string{}
 	for k := range wrapped {
 		byTenant[k[0]] = append(byTenant[k[0]], k[1])
 	}
 	for tn, ids := range byTenant {
-		keys, err := r.ContactKeys(ctx, tn, ids)
+		keys, err := tx.ContactKeys(ctx, tn, ids)
 		if err != nil {
 			return err
 		}

@@ -129,6 +129,13 @@ type MessageStore interface {
 	// CreateMessage stores a message; ErrConflict when its id, or its
 	// tenant's idempotency key, is taken.
 	CreateMessage(ctx context.Context, m *Message) error
+	// CreateMessages creates many messages, each as CreateMessage would in
+	// a Unit of its own: errs[i] is message i's error (ErrConflict for a
+	// taken id or idempotency key, also one taken by an earlier message of
+	// the same call), a message that fails leaves no trace, the others are
+	// created, and the transaction goes on. The group commit creates a
+	// batch's messages with it (one statement on PostgreSQL).
+	CreateMessages(ctx context.Context, ms []*Message) (errs []error)
 	// CreateReply stores a reply unless the tenant already has a reply of
 	// the same kind to the same inbound message, and reports whether it
 	// stored it. The duplicate is not an error, so the call is safe inside

@@ -85,6 +85,11 @@ type Tx interface {
 	// one of the identifiers (by blind index) already belongs to a contact.
 	CreateContact(ctx context.Context, c *Contact, ids []Identifier) error
 	GetContact(ctx context.Context, tenantID, id string) (*Contact, []Identifier, error)
+	// ContactKeys returns the wrapped data keys of a tenant's contacts by
+	// id; a contact that does not exist is left out. The dispatcher reads
+	// the keys of every contact a claim holds messages for (one statement
+	// on PostgreSQL, where a read per contact is a round trip each).
+	ContactKeys(ctx context.Context, tenantID string, ids []string) (map[string][]byte, error)
 	FindContactID(ctx context.Context, tenantID string, kind consent.IdentifierKind, blindIndex []byte) (string, error)
 
 	// AppendConsentEvent appends an event (never updated or deleted by

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
@@ -98,4 +100,22 @@ func (t *tx) ScanSuppressions(ctx context.Context, fn func(*store.Suppression) e
 		s.Kind, s.CreatedAt = consent.IdentifierKind(kind), fromUS(created)
 		return fn(&s)
 	})
+}
+
+// ContactKeys implements store.Tx one contact at a time: on SQLite a
+// cached statement costs no round trip.
+func (t *tx) ContactKeys(ctx context.Context, tenantID string, ids []string) (map[string][]byte, error) {
+	keys := make(map[string][]byte, len(ids))
+	for _, id := range ids {
+		var key []byte
+		err := t.tx.QueryRowContext(ctx, qGetContactKey, tenantID, id).Scan(&key)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		keys[id] = key
+	}
+	return keys, nil
 }

@@ -106,6 +106,16 @@ func (t *tx) UpdateMessage(ctx context.Context, u *store.MessageUpdate) error {
 	return oneRow(r, err)
 }
 
+// CreateMessages implements store.MessageStore with a savepoint per
+// message: on SQLite it is as cheap as one statement would be.
+func (t *tx) CreateMessages(ctx context.Context, ms []*store.Message) []error {
+	errs := make([]error, len(ms))
+	for i, m := range ms {
+		errs[i] = t.Unit(ctx, func(u store.Tx) error { return u.CreateMessage(ctx, m) })
+	}
+	return errs
+}
+
 // MarkMessages implements store.MessageStore one outcome at a time: on
 // SQLite a statement costs no round trip, and the cached statements make
 // the loop as cheap as one statement would be.

@@ -26,6 +26,7 @@ const (
 	contactCols         = `id, tenant_id, locale, wrapped_key, attributes_sealed, restricted, created_at, updated_at`
 	qCreateContact      = `INSERT INTO contacts (` + contactCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qGetContact         = `SELECT ` + contactCols + ` FROM contacts WHERE tenant_id = ? AND id = ?`
+	qGetContactKey      = `SELECT wrapped_key FROM contacts WHERE tenant_id = ? AND id = ?`
 	qScanContacts       = `SELECT ` + contactCols + ` FROM contacts`
 	identifierCols      = `tenant_id, kind, blind_index, contact_id, sealed`
 	qCreateIdentifier   = `INSERT INTO contact_identifiers (` + identifierCols + `) VALUES (?, ?, ?, ?, ?)`

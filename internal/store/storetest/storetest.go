@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChangesSince", testChangesSince},
 		{"Messages", testMessages},
 		{"MarkMessages", testMarkMessages},
+		{"CreateMessages", testCreateMessages},
+		{"ContactKeys", testContactKeys},
 		{"Replies", testReplies},
 		{"ClaimMessages", testClaim},
 		{"ChannelProviders", testChannelProviders},
