@@ -14,6 +14,8 @@ const (
 		WHERE changed_at >= $1 ORDER BY changed_at LIMIT $2`
 	qContactsUpdatedSince = `SELECT ` + contactCols + `, changed_at FROM contacts
 		WHERE changed_at >= $1 ORDER BY changed_at LIMIT $2`
+	qPageIdentifiers = `SELECT ` + identifierCols + ` FROM contact_identifiers WHERE contact_id = ANY($1)
+		ORDER BY tenant_id, contact_id, kind`
 	qChangeClock = `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`
 )
 
@@ -45,16 +47,30 @@ func (t *tx) ContactsUpdatedSince(ctx context.Context, since time.Time, limit in
 		return nil, err
 	}
 	out := make([]store.ContactChange, len(cs))
+	if len(cs) == 0 {
+		return out, nil
+	}
+	// The identifiers of the whole page in one round trip, not one per
+	// contact: a feed catching up reads pages of a thousand.
+	ids := make([]string, len(cs))
+	at := make(map[[2]string]int, len(cs))
 	for i, c := range cs {
-		out[i].ChangedAt = fromUS(changed[i])
-		ids, err := queryAll(ctx, t, qContactIdentifiers, scanIdentifier, c.TenantID, c.ID)
+		out[i].Contact, out[i].ChangedAt = c, fromUS(changed[i])
+		ids[i] = c.ID
+		at[[2]string{c.TenantID, c.ID}] = i
+	}
+	err = scanEach(ctx, t, qPageIdentifiers, func(r row) error {
+		x, err := scanIdentifier(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[i].Contact = c
-		for _, x := range ids {
+		if i, ok := at[[2]string{x.TenantID, x.ContactID}]; ok {
 			out[i].Identifiers = append(out[i].Identifiers, *x)
 		}
+		return nil
+	}, ids)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
