@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -189,56 +188,65 @@ func decisionLatencies(t testing.TB, e *env, n int) []time.Duration {
 
 func p99(lat []time.Duration) time.Duration { return lat[len(lat)*99/100] }
 
+// purgeRows is how many expired rows of each category the purge
+// benchmarks purge: inbound records and finished messages.
+const purgeRows = 100_000
+
+// purgeWhile runs a purge of the expired rows in e while measure runs
+// again and again, and returns the purge rate and the sorted latencies
+// measure returned meanwhile. Only the purge is timed.
+func purgeWhile(b *testing.B, e *env, measure func() []time.Duration) (rowsPerSec float64, during []time.Duration) {
+	done := make(chan struct{})
+	var sums []service.PurgeSummary
+	var perr error
+	b.StartTimer()
+	start := time.Now()
+	go func() {
+		defer close(done)
+		sums, perr = e.svc.Purge(context.Background(), service.PurgeOptions{})
+	}()
+	for {
+		during = append(during, measure()...)
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		break
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if perr != nil {
+		b.Fatal(perr)
+	}
+	n := 0
+	for _, s := range sums {
+		if s.Category == "message_metadata" || s.Category == "inbound_messages" {
+			n += s.Count
+		}
+	}
+	if n != 2*purgeRows {
+		b.Fatalf("purged %d rows, want %d", n, 2*purgeRows)
+	}
+	slices.Sort(during)
+	return float64(n) / elapsed.Seconds(), during
+}
+
 // BenchmarkPurgeUnderLoad purges 200,000 expired rows (inbound records and
 // finished messages) while decisions are served, and reports the purge rate
 // and the decisions' p99 idle and during the purge. Targets: ≥ 100,000
 // rows/s, and p99 during ≤ 2 × idle.
 func BenchmarkPurgeUnderLoad(b *testing.B) {
-	const rows = 100_000 // per category
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		e := newEnv(b, openBenchSQLite)
 		runSteps(b, e, privacySetup())
 		old := time.Now().AddDate(-2, 0, 0)
-		insertInbound(b, e.store, e.tenant, rows, old)
-		insertMessages(b, e.store, e.tenant, "", rows, old)
+		insertInbound(b, e.store, e.tenant, purgeRows, old)
+		insertMessages(b, e.store, e.tenant, "", purgeRows, old)
 		idle := p99(decisionLatencies(b, e, 3000))
-		b.StartTimer()
-		var wg sync.WaitGroup
-		var during []time.Duration
-		var sums []service.PurgeSummary
-		var perr error
-		start := time.Now()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sums, perr = e.svc.Purge(context.Background(), service.PurgeOptions{})
-		}()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		for {
-			during = append(during, decisionLatencies(b, e, 50)...)
-			select {
-			case <-done:
-			default:
-				continue
-			}
-			break
-		}
-		elapsed := time.Since(start)
-		b.StopTimer()
-		if perr != nil {
-			b.Fatal(perr)
-		}
-		n := 0
-		for _, s := range sums {
-			n += s.Count
-		}
-		if n != 2*rows {
-			b.Fatalf("purged %d rows, want %d", n, 2*rows)
-		}
-		slices.Sort(during)
-		b.ReportMetric(float64(n)/elapsed.Seconds(), "rows/s")
+		rate, during := purgeWhile(b, e, func() []time.Duration { return decisionLatencies(b, e, 50) })
+		b.ReportMetric(rate, "rows/s")
 		b.ReportMetric(float64(idle.Microseconds()), "idle_p99_µs")
 		b.ReportMetric(float64(p99(during).Microseconds()), "purge_p99_µs")
 	}
@@ -250,7 +258,6 @@ func BenchmarkPurgeUnderLoad(b *testing.B) {
 // the purge: the purge shares the single SQLite writer with the send
 // path's group commit, and must not stall it.
 func BenchmarkPurgeUnderSends(b *testing.B) {
-	const rows = 100_000
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -263,8 +270,8 @@ func BenchmarkPurgeUnderSends(b *testing.B) {
 		}
 		e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
 		old := time.Now().AddDate(-2, 0, 0)
-		insertInbound(b, e.store, e.tenant, rows, old)
-		insertMessages(b, e.store, e.tenant, "", rows, old)
+		insertInbound(b, e.store, e.tenant, purgeRows, old)
+		insertMessages(b, e.store, e.tenant, "", purgeRows, old)
 		next := 0
 		send := func(n int) []time.Duration {
 			lat := make([]time.Duration, 0, n)
@@ -287,41 +294,8 @@ func BenchmarkPurgeUnderSends(b *testing.B) {
 			return lat
 		}
 		idle := p99(send(1000))
-		b.StartTimer()
-		start := time.Now()
-		done := make(chan struct{})
-		var sums []service.PurgeSummary
-		var perr error
-		go func() {
-			defer close(done)
-			sums, perr = e.svc.Purge(ctx, service.PurgeOptions{})
-		}()
-		var during []time.Duration
-		for {
-			during = append(during, send(20)...)
-			select {
-			case <-done:
-			default:
-				continue
-			}
-			break
-		}
-		elapsed := time.Since(start)
-		b.StopTimer()
-		if perr != nil {
-			b.Fatal(perr)
-		}
-		n := 0
-		for _, s := range sums {
-			if s.Category == "message_metadata" || s.Category == "inbound_messages" {
-				n += s.Count
-			}
-		}
-		if n != 2*rows {
-			b.Fatalf("purged %d rows, want %d", n, 2*rows)
-		}
-		slices.Sort(during)
-		b.ReportMetric(float64(n)/elapsed.Seconds(), "rows/s")
+		rate, during := purgeWhile(b, e, func() []time.Duration { return send(20) })
+		b.ReportMetric(rate, "rows/s")
 		b.ReportMetric(float64(idle.Microseconds()), "idle_send_p99_µs")
 		b.ReportMetric(float64(p99(during).Microseconds()), "purge_send_p99_µs")
 		b.ReportMetric(float64(len(during)), "sends_during")
