@@ -30,6 +30,10 @@ func (f failingAudit) Write(ctx context.Context, fn func(store.Tx) error) error 
 	return f.Store.Write(ctx, func(tx store.Tx) error { return fn(failingTx{tx, f.fail}) })
 }
 
+func (f failingAudit) WriteRelaxed(ctx context.Context, fn func(store.Tx) error) error {
+	return f.Store.WriteRelaxed(ctx, func(tx store.Tx) error { return fn(failingTx{tx, f.fail}) })
+}
+
 func (f failingAudit) Read(ctx context.Context, fn func(store.Tx) error) error {
 	return f.Store.Read(ctx, func(tx store.Tx) error { return fn(failingTx{tx, f.fail}) })
 }

@@ -204,3 +204,10 @@ func (d *downStore) Write(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	return d.Store.Write(ctx, fn)
 }
+
+func (d *downStore) WriteRelaxed(ctx context.Context, fn func(store.Tx) error) error {
+	if d.down.Load() {
+		return store.ErrUnavailable
+	}
+	return d.Store.WriteRelaxed(ctx, fn)
+}

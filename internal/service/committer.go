@@ -27,7 +27,7 @@ type pending struct {
 	ctx     context.Context
 	fn      func(store.Tx) error
 	after   func()
-	relaxed bool // records a read: see store.RelaxedWriter
+	relaxed bool // records a read: see store.Store's WriteRelaxed
 	// msg, when set, is the one row fn creates (writeMessage): the batch's
 	// messages are created together (store.Tx CreateMessages).
 	msg  *store.Message
@@ -52,9 +52,9 @@ func (c *committer) do(ctx context.Context, fn func(store.Tx) error, after func(
 
 // doRead is do for a unit that records a read and changes nothing else (an
 // audit event of a masked read, a listing, a refusal). It is committed
-// before the caller is answered, but without waiting for the disk when the
-// store allows (store.RelaxedWriter), so that auditing a read costs it a
-// commit, not an fsync.
+// before the caller is answered, but without waiting for the disk
+// (store.Store's WriteRelaxed), so that auditing a read costs it a commit,
+// not an fsync.
 func (c *committer) doRead(ctx context.Context, fn func(store.Tx) error) error {
 	return c.enqueue(&pending{ctx: ctx, fn: fn, relaxed: true, done: make(chan error, 1)})
 }
@@ -120,35 +120,20 @@ func (c *committer) loop() {
 
 // runBatch commits the relaxed units of a batch apart from the durable ones,
 // first, so that a read's audit event never waits for another request's
-// fsync. A store without relaxed commits gets the whole batch at once.
+// fsync.
 func (c *committer) runBatch(batch []*pending) {
-	rw, ok := c.st.(store.RelaxedWriter)
-	if !ok {
-		c.run(batch, c.st.Write)
-		return
-	}
-	n := 0
+	var relaxed, durable []*pending
 	for _, p := range batch {
 		if p.relaxed {
-			n++
+			relaxed = append(relaxed, p)
+		} else {
+			durable = append(durable, p)
 		}
 	}
-	switch n {
-	case 0:
-		c.run(batch, c.st.Write)
-	case len(batch):
-		c.run(batch, rw.WriteRelaxed)
-	default:
-		relaxed := make([]*pending, 0, n)
-		durable := make([]*pending, 0, len(batch)-n)
-		for _, p := range batch {
-			if p.relaxed {
-				relaxed = append(relaxed, p)
-			} else {
-				durable = append(durable, p)
-			}
-		}
-		c.run(relaxed, rw.WriteRelaxed)
+	if len(relaxed) > 0 {
+		c.run(relaxed, c.st.WriteRelaxed)
+	}
+	if len(durable) > 0 {
 		c.run(durable, c.st.Write)
 	}
 }

@@ -115,8 +115,8 @@ func (s *Service) PutRetention(ctx context.Context, pr auth.Principal, in Retent
 // under a millisecond of the single SQLite writer, so a send's group
 // commit that queues behind a batch hardly waits. Measured on SQLite with
 // two cores (docs/benchmarks.md), with batches committed relaxed (below):
-// 100-row batches purge 160,000–200,000 rows/s while sends go on at their
-// idle rate and decisions keep their p99 within 2× of idle; 500-row
+// 100-row batches purge about 190,000–210,000 rows/s while sends go on at
+// 80–90 % of their idle rate and decisions' p99 is about 2× idle; 500-row
 // batches purge faster but halve the sends that get through meanwhile.
 const DefaultPurgeBatch = 100
 
@@ -125,19 +125,14 @@ type PurgeOptions struct {
 	TenantID string // "": every tenant
 	DryRun   bool   // count only
 	// Batch is how many rows one transaction removes (default
-	// DefaultPurgeBatch).
+	// DefaultPurgeBatch). Batches run back to back, with only a yield
+	// between them: a write queued meanwhile (a send's group commit) is
+	// handed the writer first anyway, because a released connection goes
+	// to a waiting request before the purge asks again. Measured on SQLite
+	// with two cores, sleeping 0.1–4 ms between batches made the
+	// decisions' p99 during a purge worse, not better, and the purge
+	// slower (docs/benchmarks.md).
 	Batch int
-	// Pause is a rest between batches (default none). Between batches the
-	// purge only yields: a write queued meanwhile (a send's group commit)
-	// is handed the writer first anyway, because a released connection
-	// goes to a waiting request before the purge asks again. Measured on
-	// SQLite with two cores, sleeping 0.1–4 ms between batches made the
-	// decisions' p99 during a purge 2–4× worse, not better, and the purge
-	// slower (docs/benchmarks.md). Most likely the purge, woken from its
-	// sleep, landed on the processor where request goroutines were queued
-	// and held it for a whole batch; running straight through, it keeps
-	// to one processor.
-	Pause time.Duration
 	// Progress, when set, is called with the category, the rows purged so
 	// far and the rows due.
 	Progress func(tenantID, category string, done, total int)
@@ -213,19 +208,14 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 		}
 		return sum, nil
 	}
-	// Batches commit without waiting for the disk where the store allows
-	// (store.RelaxedWriter). A batch lost to a power cut only brings back
+	// Batches commit without waiting for the disk (WriteRelaxed). A batch lost to a power cut only brings back
 	// rows the next pass purges again; the summary below is committed
 	// durably, which syncs every batch before it, so it never counts rows
 	// that could come back. An fsync per batch cost the concurrent
 	// requests' tail latency more than anything else the purge does.
-	write := s.store.Write
-	if rw, ok := s.store.(store.RelaxedWriter); ok {
-		write = rw.WriteRelaxed
-	}
 	for {
 		var n int
-		if err := write(ctx, func(tx store.Tx) (err error) {
+		if err := s.store.WriteRelaxed(ctx, func(tx store.Tx) (err error) {
 			if category == store.CategoryAuditEvents {
 				n, err = redactAudit(ctx, tx, tenantID, cutoff, opt.Batch)
 				return err
@@ -245,15 +235,7 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		if opt.Pause > 0 {
-			select {
-			case <-time.After(opt.Pause):
-			case <-ctx.Done():
-				return sum, ctx.Err()
-			}
-		} else {
-			runtime.Gosched()
-		}
+		runtime.Gosched()
 	}
 	rec := &store.PurgeRecord{ID: ulid.Make().String(), TenantID: tenantID, Category: category, Count: sum.Count,
 		Cutoff: cutoff.Truncate(time.Microsecond), At: s.now().Truncate(time.Microsecond)}

@@ -34,27 +34,24 @@ type Store interface {
 	// or fields of records it was handed, it must redo from scratch on each
 	// run, and only act on them once Write has returned nil.
 	Write(ctx context.Context, fn func(Tx) error) error
+	// WriteRelaxed is Write whose commit does not wait for stable storage:
+	// the commit is visible and survives a crash of the process at once,
+	// and survives a power loss once the backend next syncs its log
+	// (SQLite: the next durable commit or background checkpoint, within
+	// about 50 ms; PostgreSQL: synchronous_commit off, within three
+	// wal_writer_delay). The service uses it only where losing the last
+	// moment's commits to a power cut harms no one: transactions that
+	// record a read (the audit event of a masked contact read, a listing,
+	// a refused request) and the batches of a retention purge (rows that
+	// come back are purged again; the purge's summary is durable). A change
+	// a caller is told about, and its audit event, is always durable before
+	// the answer. docs/access.md and docs/privacy.md say so.
+	WriteRelaxed(ctx context.Context, fn func(Tx) error) error
 	// Dialect names the backend ("sqlite", "postgres"), for metrics and docs.
 	Dialect() string
 	// Ledger is the consent ledger's Merkle-tree storage in this database.
 	Ledger() ledger.Storage
 	Close() error
-}
-
-// RelaxedWriter is a Store that can commit a transaction without waiting for
-// it to reach stable storage: the commit is visible and survives a crash of
-// the process at once, and survives a power loss once the backend next
-// syncs its log (SQLite: the next durable commit or background checkpoint,
-// within about 50 ms; PostgreSQL: synchronous_commit off, within three
-// wal_writer_delay). The service uses it only where losing the last
-// moment's commits to a power cut harms no one: transactions that record a
-// read (the audit event of a masked contact read, a listing, a refused
-// request) and the batches of a retention purge (rows that come back are
-// purged again; the purge's summary is durable). A change a caller is told
-// about, and its audit event, is always durable before the answer.
-// docs/access.md and docs/privacy.md say so.
-type RelaxedWriter interface {
-	WriteRelaxed(ctx context.Context, fn func(Tx) error) error
 }
 
 // Tx is one transaction. Every method that reads or writes tenant data takes

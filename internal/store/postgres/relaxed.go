@@ -6,7 +6,7 @@ import (
 	"github.com/consentgate/consentgate/internal/store"
 )
 
-// WriteRelaxed implements store.RelaxedWriter: Write with
+// WriteRelaxed implements store.Store: Write with
 // synchronous_commit off for this one transaction. The commit returns
 // without waiting for the WAL flush; the WAL writer flushes it within three
 // wal_writer_delay (600 ms by default). A server crash in that window can

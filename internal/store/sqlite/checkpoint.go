@@ -45,7 +45,6 @@ type checkpointer struct {
 	once     sync.Once
 	closeErr error
 	done     sync.WaitGroup
-	runs     atomic.Int64
 	frames   atomic.Int64 // WAL frames copied back, for tests and metrics
 }
 
@@ -99,7 +98,6 @@ func (c *checkpointer) run() {
 	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
 		return
 	}
-	c.runs.Add(1)
 	if copied > 0 {
 		c.frames.Add(copied)
 	}

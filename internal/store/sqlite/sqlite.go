@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 // Dialect implements store.Store.
 func (db *DB) Dialect() string { return "sqlite" }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes both pools.
 func (db *DB) Close() error {
 	var ck error
 	if db.ckpt != nil {
@@ -98,7 +98,7 @@ func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
 	return db.write(ctx, false, fn)
 }
 
-// WriteRelaxed implements store.RelaxedWriter: the transaction commits at
+// WriteRelaxed implements store.Store: the transaction commits at
 // synchronous=NORMAL, so its commit does not wait for an fsync of the WAL.
 // The WAL is synced by the next durable commit or by the background
 // checkpoint, which a commit nudges and which runs within checkpointEvery.
