@@ -111,27 +111,18 @@ func (s *Service) PutRetention(ctx context.Context, pr auth.Principal, in Retent
 	return s.retention(ctx, pr.TenantID)
 }
 
-// DefaultPurgeBatch is how many rows one purge transaction removes: well
-// under a millisecond of the single SQLite writer, so a send's group
-// commit that queues behind a batch hardly waits. Measured on SQLite with
-// two cores (docs/benchmarks.md), with batches committed relaxed (below):
-// 100-row batches purge about 190,000–210,000 rows/s while sends go on at
-// 80–90 % of their idle rate and decisions' p99 is about 2× idle; 500-row
-// batches purge faster but halve the sends that get through meanwhile.
-const DefaultPurgeBatch = 100
-
 // PurgeOptions tune a purge pass.
 type PurgeOptions struct {
 	TenantID string // "": every tenant
 	DryRun   bool   // count only
-	// Batch is how many rows one transaction removes (default
-	// DefaultPurgeBatch). Batches run back to back, with only a yield
-	// between them: a write queued meanwhile (a send's group commit) is
-	// handed the writer first anyway, because a released connection goes
-	// to a waiting request before the purge asks again. Measured on SQLite
-	// with two cores, sleeping 0.1–4 ms between batches made the
-	// decisions' p99 during a purge worse, not better, and the purge
-	// slower (docs/benchmarks.md).
+	// Batch fixes how many rows one transaction removes; 0 sizes each
+	// batch to hold the writer for about PurgeBatchTime (purge_batch.go).
+	// Batches run back to back, with only a yield between them: a write
+	// queued meanwhile (a send's group commit) is handed the writer first
+	// anyway, because a released connection goes to a waiting request
+	// before the purge asks again. Measured on SQLite with two cores,
+	// sleeping between batches made the purge slower without helping the
+	// requests (docs/benchmarks.md).
 	Batch int
 	// Progress, when set, is called with the category, the rows purged so
 	// far and the rows due.
@@ -152,9 +143,6 @@ type PurgeSummary struct {
 // category and batch by batch. Every category that lost rows leaves a
 // signed summary in the purge log and an event in the audit trail.
 func (s *Service) Purge(ctx context.Context, opt PurgeOptions) ([]PurgeSummary, error) {
-	if opt.Batch <= 0 {
-		opt.Batch = DefaultPurgeBatch
-	}
 	s.privacy.purgeMu.Lock()
 	defer s.privacy.purgeMu.Unlock()
 	var tenants []*store.Tenant
@@ -213,23 +201,28 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	// durably, which syncs every batch before it, so it never counts rows
 	// that could come back. An fsync per batch cost the concurrent
 	// requests' tail latency more than anything else the purge does.
+	batch := newBatchSizer(opt.Batch)
 	for {
 		var n int
+		var held time.Time // when the batch got the writer: waiting for it is not the batch's cost
+		size := batch.size
 		if err := s.store.WriteRelaxed(ctx, func(tx store.Tx) (err error) {
+			held = time.Now()
 			if category == store.CategoryAuditEvents {
-				n, err = redactAudit(ctx, tx, tenantID, cutoff, opt.Batch)
+				n, err = redactAudit(ctx, tx, tenantID, cutoff, size)
 				return err
 			}
-			n, err = tx.Purge(ctx, tenantID, category, cutoff, opt.Batch)
+			n, err = tx.Purge(ctx, tenantID, category, cutoff, size)
 			return err
 		}); err != nil {
 			return sum, err
 		}
+		batch.done(n, time.Since(held))
 		sum.Count += n
 		if opt.Progress != nil {
 			opt.Progress(tenantID, category, sum.Count, max(due, sum.Count))
 		}
-		if n < opt.Batch {
+		if n < size {
 			break
 		}
 		if err := ctx.Err(); err != nil {
