@@ -19,7 +19,7 @@ func TestBatchSizer(t *testing.T) {
 		{"a fixed size stays", 250, 80 * time.Microsecond, 250},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newBatchSizer(tc.fixed)
+			b := newBatchSizer(tc.fixed, PurgeBatchTime)
 			for range 30 {
 				b.done(b.size, time.Duration(b.size)*tc.perRow)
 			}
@@ -31,7 +31,7 @@ func TestBatchSizer(t *testing.T) {
 }
 
 func TestBatchSizerDampsOneSlowBatch(t *testing.T) {
-	b := newBatchSizer(0)
+	b := newBatchSizer(0, PurgeBatchTime)
 	for range 30 {
 		b.done(b.size, time.Duration(b.size)*15*time.Microsecond)
 	}
@@ -43,5 +43,18 @@ func TestBatchSizerDampsOneSlowBatch(t *testing.T) {
 	b.done(0, 0) // an empty batch says nothing about cost
 	if b.size < minPurgeBatch {
 		t.Fatalf("size %d below the floor", b.size)
+	}
+}
+
+func TestPurgeBatchTimeByDialect(t *testing.T) {
+	if purgeBatchTime("sqlite") != PurgeBatchTime || purgeBatchTime("postgres") != PurgeBatchTimePostgres {
+		t.Fatal("wrong batch time for a dialect")
+	}
+	b := newBatchSizer(0, PurgeBatchTimePostgres)
+	for range 30 {
+		b.done(b.size, time.Duration(b.size)*16*time.Microsecond)
+	}
+	if b.size < 1200 || b.size > 1300 {
+		t.Fatalf("PostgreSQL batches settle at %d rows at 16 µs a row, want 1250", b.size)
 	}
 }

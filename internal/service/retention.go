@@ -116,7 +116,7 @@ type PurgeOptions struct {
 	TenantID string // "": every tenant
 	DryRun   bool   // count only
 	// Batch fixes how many rows one transaction removes; 0 sizes each
-	// batch to hold the writer for about PurgeBatchTime (purge_batch.go).
+	// batch by time (purge_batch.go).
 	// Batches run back to back, with only a yield between them: a write
 	// queued meanwhile (a send's group commit) is handed the writer first
 	// anyway, because a released connection goes to a waiting request
@@ -201,7 +201,7 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	// durably, which syncs every batch before it, so it never counts rows
 	// that could come back. An fsync per batch cost the concurrent
 	// requests' tail latency more than anything else the purge does.
-	batch := newBatchSizer(opt.Batch)
+	batch := newBatchSizer(opt.Batch, purgeBatchTime(s.store.Dialect()))
 	for {
 		var n int
 		var held time.Time // when the batch got the writer: waiting for it is not the batch's cost
