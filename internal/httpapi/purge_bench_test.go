@@ -121,23 +121,29 @@ func seedPurge(t testing.TB, e *env, shape trafficShape) {
 
 const day = 24 * time.Hour
 
+// timedPost posts body to path as a developer and returns how long the
+// answer took; any status but want fails the benchmark.
+func timedPost(t testing.TB, e *env, path string, body []byte, want int) time.Duration {
+	req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.keys[auth.Developer])
+	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
+	resp, err := e.srv.Client().Do(req)
+	if err != nil || resp.StatusCode != want {
+		t.Fatalf("POST %s: %v %v", path, resp, err)
+	}
+	io.Copy(io.Discard, resp.Body) // a body left unread closes the connection: every request would dial anew
+	resp.Body.Close()
+	return time.Since(start)
+}
+
 // decisionLatencies sends n decisions one after another and returns their
 // latencies, sorted.
 func decisionLatencies(t testing.TB, e *env, n int) []time.Duration {
 	body := []byte(`{"to":{"phone":"+4520123456"},"channel":"sms","purpose":"newsletter"}`)
 	lat := make([]time.Duration, 0, n)
 	for range n {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/decisions", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+e.keys[auth.Developer])
-		req.Header.Set("Content-Type", "application/json")
-		start := time.Now()
-		resp, err := e.srv.Client().Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("decision: %v", err)
-		}
-		io.Copy(io.Discard, resp.Body) // a body left unread closes the connection: every request would dial anew
-		resp.Body.Close()
-		lat = append(lat, time.Since(start))
+		lat = append(lat, timedPost(t, e, "/v1/decisions", body, 200))
 	}
 	slices.Sort(lat)
 	return lat
@@ -234,17 +240,7 @@ func BenchmarkPurgeUnderSends(b *testing.B) {
 						body := fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d"}`,
 							20100000+next%2000, next)
 						next++
-						req, _ := http.NewRequest("POST", e.srv.URL+"/v1/messages", bytes.NewReader(body))
-						req.Header.Set("Authorization", "Bearer "+e.keys[auth.Developer])
-						req.Header.Set("Content-Type", "application/json")
-						start := time.Now()
-						resp, err := e.srv.Client().Do(req)
-						if err != nil || resp.StatusCode != 202 {
-							b.Fatalf("send: %v %v", resp, err)
-						}
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						lat = append(lat, time.Since(start))
+						lat = append(lat, timedPost(b, e, "/v1/messages", body, 202))
 					}
 					slices.Sort(lat)
 					return lat
