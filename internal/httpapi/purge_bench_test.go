@@ -208,6 +208,7 @@ func BenchmarkPurgeUnderLoad(b *testing.B) {
 				b.ReportMetric(rate, "rows/s")
 				b.ReportMetric(float64(idle.Microseconds()), "idle_p99_µs")
 				b.ReportMetric(float64(p99(during).Microseconds()), "purge_p99_µs")
+				b.ReportMetric(float64(p99(during))/float64(idle), "p99_during/idle")
 			}
 		})
 	}
@@ -250,6 +251,7 @@ func BenchmarkPurgeUnderSends(b *testing.B) {
 				b.ReportMetric(rate, "rows/s")
 				b.ReportMetric(float64(idle.Microseconds()), "idle_send_p99_µs")
 				b.ReportMetric(float64(p99(during).Microseconds()), "purge_send_p99_µs")
+				b.ReportMetric(float64(p99(during))/float64(idle), "p99_during/idle")
 				b.ReportMetric(float64(len(during)), "sends_during")
 			}
 		})
