@@ -199,8 +199,10 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	// Batches commit without waiting for the disk (WriteRelaxed). A batch lost to a power cut only brings back
 	// rows the next pass purges again; the summary below is committed
 	// durably, which syncs every batch before it, so it never counts rows
-	// that could come back. An fsync per batch cost the concurrent
-	// requests' tail latency more than anything else the purge does.
+	// that could come back. On the first VM measured, an fsync per batch
+	// cost the concurrent requests' tail latency more than anything else
+	// the purge did; on the second it made no difference either way
+	// (docs/benchmarks.md).
 	batch := newBatchSizer(opt.Batch, purgeBatchTime(s.store.Dialect()))
 	for {
 		var n int
