@@ -45,8 +45,8 @@ type App struct {
 	// sequencer moves committed consent events into the ledger.
 	sequencer *sequencer
 	forwarder *service.Forwarder // inbound.go
-	purger    *purger            // purge.go: the retention purge on a schedule
-	sweeper   *sessionSweeper    // sessions.go: deletes ended web UI sessions
+	purger    *periodic          // purge.go: the retention purge on a schedule
+	sweeper   *periodic          // sessions.go: deletes ended web UI sessions
 	srv       *http.Server
 	ln        net.Listener
 	served    chan error
@@ -132,8 +132,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	log.Info("decision index loaded", "contacts", stats.Contacts, "states", stats.States, "duration", time.Since(start).Round(time.Millisecond))
 	ix.MarkReady()
 	return &App{cfg: cfg, log: log, Store: st, Service: svc, Index: ix, feed: newFeed(st, ix, seq, changedFrom, log),
-		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log), purger: newPurger(svc, 0, log),
-		sweeper: &sessionSweeper{svc: svc, log: log}}, nil
+		sequencer: newSequencer(svc, cfg.LedgerCheckpointInterval, log), purger: newPurger(svc, log),
+		sweeper: newSessionSweeper(svc, log)}, nil
 }
 
 // Start listens and serves in the background.

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/service"
@@ -14,52 +13,15 @@ import (
 // over nothing due costs a few count queries.
 const purgeEvery = time.Hour
 
-// purger runs the retention purge on a schedule. Each pass works in small
-// batches with pauses (service.Purge), so the send path never waits long
+// newPurger runs the retention purge on a schedule, the first pass a minute
+// after start so that start-up is not slowed. Each pass works in short
+// batches sized by time (service.Purge), so the send path never waits long
 // for the writer; on several nodes every node runs it, which is harmless:
 // a batch purges what is due, and a second node finds less to do.
-type purger struct {
-	svc    *service.Service
-	every  time.Duration
-	log    *slog.Logger
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func newPurger(svc *service.Service, every time.Duration, log *slog.Logger) *purger {
-	if every <= 0 {
-		every = purgeEvery
-	}
-	return &purger{svc: svc, every: every, log: log}
-}
-
-func (p *purger) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		// The first pass waits a little, so that start-up is not slowed.
-		t := time.NewTimer(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if _, err := p.svc.Purge(ctx, service.PurgeOptions{}); err != nil && ctx.Err() == nil {
-				p.log.Error("retention purge", "err", err)
-			}
-			t.Reset(p.every)
+func newPurger(svc *service.Service, log *slog.Logger) *periodic {
+	return &periodic{first: time.Minute, every: purgeEvery, job: func(ctx context.Context) {
+		if _, err := svc.Purge(ctx, service.PurgeOptions{}); err != nil && ctx.Err() == nil {
+			log.Error("retention purge", "err", err)
 		}
-	}()
-}
-
-// stop ends the schedule; a pass in progress stops after its current batch.
-func (p *purger) stop() {
-	if p.cancel != nil {
-		p.cancel()
-	}
-	p.wg.Wait()
+	}}
 }

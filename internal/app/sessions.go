@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/service"
@@ -45,44 +44,16 @@ func (c *Config) sessionConfig() (service.SessionConfig, error) {
 // indexed DELETE.
 const sessionSweepEvery = 5 * time.Minute
 
-// sessionSweeper deletes ended web UI sessions on a schedule. Every node
-// runs it; a second node finds nothing left to delete.
-type sessionSweeper struct {
-	svc    *service.Service
-	log    *slog.Logger
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func (s *sessionSweeper) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(sessionSweepEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			n, err := s.svc.PurgeSessions(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				s.log.Error("session sweep", "err", err)
-			case n > 0:
-				s.log.Debug("ended sessions deleted", "count", n)
-			}
+// newSessionSweeper deletes ended web UI sessions on a schedule. Every
+// node runs it; a second node finds nothing left to delete.
+func newSessionSweeper(svc *service.Service, log *slog.Logger) *periodic {
+	return &periodic{first: sessionSweepEvery, every: sessionSweepEvery, job: func(ctx context.Context) {
+		n, err := svc.PurgeSessions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("session sweep", "err", err)
+		case n > 0:
+			log.Debug("ended sessions deleted", "count", n)
 		}
-	}()
-}
-
-// stop ends the schedule and waits for a pass in progress.
-func (s *sessionSweeper) stop() {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	s.wg.Wait()
+	}}
 }
