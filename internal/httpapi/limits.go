@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/backoff"
 )
 
 // Limits are the API's abuse limits, kept in memory on each node (with N
@@ -55,8 +56,8 @@ type limiter struct {
 	mu    sync.Mutex
 	keys  map[string]*tokenBucket
 	addrs map[string]*tokenBucket
-	fails map[string]*failures
 	swept time.Time
+	fails *backoff.Failures[string] // failed authentication per address; locks itself
 }
 
 type tokenBucket struct {
@@ -64,18 +65,12 @@ type tokenBucket struct {
 	last   time.Time
 }
 
-type failures struct {
-	n     int
-	last  time.Time
-	until time.Time
-}
-
 func newLimiter(cfg Limits, now func() time.Time) *limiter {
 	if now == nil {
 		now = time.Now
 	}
 	return &limiter{cfg: cfg, now: now, keys: map[string]*tokenBucket{}, addrs: map[string]*tokenBucket{},
-		fails: map[string]*failures{}, swept: now()}
+		fails: backoff.New[string](maxTracked), swept: now()}
 }
 
 // take takes one token from id's bucket in m; when there is none it
@@ -115,14 +110,7 @@ func (l *limiter) allowAddr(addr string) (time.Duration, bool) {
 
 // blocked reports whether addr is in a failed-authentication backoff.
 func (l *limiter) blocked(addr string) (time.Duration, bool) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.fails[addr]
-	if f == nil || !now.Before(f.until) {
-		return 0, false
-	}
-	return f.until.Sub(now), true
+	return l.fails.Blocked(addr, l.now())
 }
 
 // failed counts a failed authentication from addr and starts or extends
@@ -131,42 +119,18 @@ func (l *limiter) failed(addr string) {
 	if l.cfg.FailureBackoff <= 0 {
 		return
 	}
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.fails[addr]
-	if f == nil || now.Sub(f.last) > l.cfg.FailureWindow {
-		if f == nil && len(l.fails) >= maxTracked {
-			return
-		}
-		f = &failures{}
-		l.fails[addr] = f
-	}
-	f.n++
-	f.last = now
-	if over := f.n - l.cfg.FailuresAllowed; over > 0 {
-		d := l.cfg.FailureBackoff << min(over-1, 30)
-		if d <= 0 || d > l.cfg.FailureBackoffMax {
-			d = l.cfg.FailureBackoffMax
-		}
-		f.until = now.Add(d)
-	}
+	l.fails.Failed(addr, l.now(), backoff.Policy{Allowed: l.cfg.FailuresAllowed, First: l.cfg.FailureBackoff,
+		Max: l.cfg.FailureBackoffMax, Window: l.cfg.FailureWindow})
 }
 
 // succeeded forgets addr's failures: a client that now holds a valid key
 // is not punished for an earlier typo.
-func (l *limiter) succeeded(addr string) {
-	l.mu.Lock()
-	if _, ok := l.fails[addr]; ok {
-		delete(l.fails, addr)
-	}
-	l.mu.Unlock()
-}
+func (l *limiter) succeeded(addr string) { l.fails.Succeeded(addr) }
 
 // sweep drops, at most once a minute (or when a table is full), buckets
-// that have refilled and failure records that have expired. l.mu is held.
+// that have refilled (the failures table sweeps itself). l.mu is held.
 func (l *limiter) sweep(now time.Time) {
-	full := len(l.keys) >= maxTracked || len(l.addrs) >= maxTracked || len(l.fails) >= maxTracked
+	full := len(l.keys) >= maxTracked || len(l.addrs) >= maxTracked
 	if !full && now.Sub(l.swept) < time.Minute {
 		return
 	}
@@ -180,11 +144,6 @@ func (l *limiter) sweep(now time.Time) {
 	}
 	idle(l.keys, l.cfg.KeyRate, l.cfg.KeyBurst)
 	idle(l.addrs, l.cfg.AddrRate, l.cfg.AddrBurst)
-	for a, f := range l.fails {
-		if now.Sub(f.last) > l.cfg.FailureWindow && !now.Before(f.until) {
-			delete(l.fails, a)
-		}
-	}
 }
 
 // sourceAddr is the address limits apply to: the TCP peer, with IPv6

@@ -81,6 +81,7 @@ func New(cfg Config) *Service {
 		tenants: make(map[string]*tenantKeys),
 		keys:    make(map[[32]byte]cachedKey),
 	}
+	s.signin.backoff = newAccountBackoff()
 	s.commit = newCommitter(cfg.Store, cfg.MaxBatch, log)
 	startChainer(s, cfg.AuditChainEvery) // sets s.chainer
 	return s

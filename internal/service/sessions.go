@@ -12,6 +12,7 @@ import (
 	"github.com/consentgate/consentgate/internal/apperr"
 	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/auth"
+	"github.com/consentgate/consentgate/internal/backoff"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/oklog/ulid/v2"
@@ -51,11 +52,11 @@ func DefaultSessionConfig() SessionConfig {
 // idle timeout is therefore enforced to within this much.
 func (c SessionConfig) touchEvery() time.Duration { return min(time.Minute, c.IdleTimeout/4) }
 
-// sessionState is the service's sign-in bookkeeping. Its zero value is
-// ready: DefaultSessionConfig until ConfigureSessions.
+// sessionState is the service's sign-in bookkeeping: DefaultSessionConfig
+// until ConfigureSessions, and the per-account backoff (sessions_lockout.go).
 type sessionState struct {
 	cfg     atomic.Pointer[SessionConfig]
-	backoff accountBackoff
+	backoff *backoff.Failures[[32]byte] // set by New
 	// slots bound how many argon2id verifications run at once: each takes
 	// 64 MiB, and sign-in is open to anyone.
 	slotsOnce sync.Once
@@ -175,7 +176,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (NewSession, error
 		tenantKey = "id:" + tn.ID
 	}
 	acct := accountKey(tenantKey, email)
-	if wait, blocked := s.signin.backoff.blocked(acct, s.now()); blocked {
+	if wait, blocked := s.signin.backoff.Blocked(acct, s.now()); blocked {
 		return NewSession{}, signInBackoff(wait)
 	}
 	var u *store.User
@@ -189,7 +190,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (NewSession, error
 		return NewSession{}, err
 	}
 	if !ok {
-		if s.signin.backoff.failed(acct, s.now(), cfg) {
+		if s.signin.backoff.Failed(acct, s.now(), cfg.backoffPolicy()) {
 			s.log.WarnContext(ctx, "repeated failed sign-ins to one account: backing off", "tenant", tenantIDOf(tn),
 				"user", userIDOf(u), "request_id", requestIDOf(ctx))
 		}
@@ -200,7 +201,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (NewSession, error
 	if err != nil {
 		return NewSession{}, err
 	}
-	s.signin.backoff.succeeded(acct)
+	s.signin.backoff.Succeeded(acct)
 	return ns, nil
 }
 
