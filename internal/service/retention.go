@@ -152,31 +152,65 @@ func (s *Service) Purge(ctx context.Context, opt PurgeOptions) ([]PurgeSummary, 
 	}); err != nil {
 		return nil, err
 	}
-	var out []PurgeSummary
+	// One cut-off per tenant and category, fixed before anything goes, so
+	// a partition drop, the row-by-row purge and the summary agree.
+	type due struct {
+		tenant, category string
+		cutoff           time.Time
+	}
+	var dues []due
+	cutoffs := map[string]map[string]time.Time{} // category → tenant → cut-off
 	for _, tn := range tenants {
 		if opt.TenantID != "" && tn.ID != opt.TenantID {
 			continue
 		}
 		pol, err := s.retention(ctx, tn.ID)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		for _, p := range pol {
 			if !p.Purged {
 				continue
 			}
-			sum, err := s.purgeCategory(ctx, tn.ID, p.Category, s.now().Add(-time.Duration(p.Days)*day), opt)
-			if err != nil {
-				return out, err
+			d := due{tn.ID, p.Category, s.now().Add(-time.Duration(p.Days) * day)}
+			dues = append(dues, d)
+			if cutoffs[d.category] == nil {
+				cutoffs[d.category] = map[string]time.Time{}
 			}
-			out = append(out, sum)
+			cutoffs[d.category][d.tenant] = d.cutoff
 		}
+	}
+	// A store that keeps a category in time partitions drops the ones
+	// whose rows have all expired, for every tenant at once: far cheaper
+	// than deleting their rows one by one (docs/privacy.md).
+	dropped := map[string]map[string]int{}
+	if d, ok := s.store.(store.PartitionDropper); ok && !opt.DryRun {
+		for _, category := range []string{store.CategoryMessageMetadata, store.CategoryInbound} {
+			if len(cutoffs[category]) == 0 {
+				continue
+			}
+			n, err := d.DropExpired(ctx, category, cutoffs[category])
+			if err != nil {
+				return nil, err
+			}
+			dropped[category] = n
+		}
+	}
+	var out []PurgeSummary
+	for _, d := range dues {
+		sum, err := s.purgeCategory(ctx, d.tenant, d.category, d.cutoff, dropped[d.category][d.tenant], opt)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, sum)
 	}
 	return out, nil
 }
 
-func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, cutoff time.Time, opt PurgeOptions) (PurgeSummary, error) {
-	sum := PurgeSummary{TenantID: tenantID, Category: category, Cutoff: cutoff, DryRun: opt.DryRun}
+// purgeCategory purges what is left of one category of one tenant's data,
+// after dropped rows went with whole partitions, and records the summary.
+func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, cutoff time.Time, dropped int, opt PurgeOptions) (PurgeSummary, error) {
+	sum := PurgeSummary{TenantID: tenantID, Category: category, Cutoff: cutoff, DryRun: opt.DryRun, Count: dropped}
 	var due int
 	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
 		if category == store.CategoryAuditEvents {
@@ -189,7 +223,7 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	}); err != nil {
 		return sum, err
 	}
-	if opt.DryRun || due == 0 {
+	if opt.DryRun || due+dropped == 0 {
 		sum.Count = due
 		if opt.Progress != nil {
 			opt.Progress(tenantID, category, due, due)
@@ -204,7 +238,7 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 	// the purge did; on the second it made no difference either way
 	// (docs/benchmarks.md).
 	batch := newBatchSizer(opt.Batch, purgeBatchTime(s.store.Dialect()))
-	for {
+	for due > 0 {
 		var n int
 		var held time.Time // when the batch got the writer: waiting for it is not the batch's cost
 		size := batch.size
@@ -222,7 +256,7 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 		batch.done(n, time.Since(held))
 		sum.Count += n
 		if opt.Progress != nil {
-			opt.Progress(tenantID, category, sum.Count, max(due, sum.Count))
+			opt.Progress(tenantID, category, sum.Count, max(due+dropped, sum.Count))
 		}
 		if n < size {
 			break
@@ -231,6 +265,9 @@ func (s *Service) purgeCategory(ctx context.Context, tenantID, category string, 
 			return sum, err
 		}
 		runtime.Gosched()
+	}
+	if due == 0 && opt.Progress != nil {
+		opt.Progress(tenantID, category, dropped, dropped)
 	}
 	rec := &store.PurgeRecord{ID: ulid.Make().String(), TenantID: tenantID, Category: category, Count: sum.Count,
 		Cutoff: cutoff.Truncate(time.Microsecond), At: s.now().Truncate(time.Microsecond)}

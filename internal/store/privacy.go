@@ -169,3 +169,13 @@ type PrivacyStore interface {
 	// UpdateLedgerKey replaces the ledger's sealed signing key.
 	UpdateLedgerKey(ctx context.Context, name string, skeySealed []byte) error
 }
+
+// PartitionDropper is implemented by a store that keeps a category's rows
+// in time partitions (SQLite: message metadata and inbound records).
+// DropExpired removes every partition whose rows have all expired: each
+// row's tenant has a cut-off in cutoffs, the row was last changed before
+// it and, for a message, has finished. It returns how many rows each
+// tenant lost. What it leaves is deleted row by row by Tx.Purge.
+type PartitionDropper interface {
+	DropExpired(ctx context.Context, category string, cutoffs map[string]time.Time) (map[string]int, error)
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
+	"github.com/oklog/ulid/v2"
 )
 
 type scanner = interface{ Scan(...any) error }
@@ -92,8 +93,23 @@ func (t *tx) ListWebhookSecrets(ctx context.Context, tenantID string) ([]*store.
 	return queryAll(ctx, t, qListWebhookSecrets, scanSecret, tenantID)
 }
 
+// CreateInboundMessage checks the provider id against every partition (a
+// partition's unique index sees only its own rows), then stores the record
+// in the partition of its id's time.
 func (t *tx) CreateInboundMessage(ctx context.Context, m *store.InboundMessage) error {
-	_, err := t.exec(ctx, qCreateInbound, m.TenantID, string(m.Channel), m.ProviderID, m.ID, m.SenderID, m.ContactID,
+	if err := t.noneExist(ctx, qInboundUsed, m.TenantID, string(m.Channel), m.ProviderID); err != nil {
+		return fmt.Errorf("%w: inbound provider id", err)
+	}
+	if _, err := ulid.ParseStrict(m.ID); err != nil {
+		if err := t.noneExist(ctx, qInboundIDUsed, m.ID); err != nil {
+			return fmt.Errorf("%w: inbound id %s", err, m.ID)
+		}
+	}
+	p, err := t.partitionFor(ctx, inboundKind, idTime(m.ID, m.RecordedAt))
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, in(qCreateInbound, p), m.TenantID, string(m.Channel), m.ProviderID, m.ID, m.SenderID, m.ContactID,
 		m.FromIndex, m.TextHash, m.TextLen, m.Keyword, m.Action, m.Scope, m.Language, m.Outcome,
 		us(m.ReceivedAt), us(m.RecordedAt))
 	return err

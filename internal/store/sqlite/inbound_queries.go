@@ -26,9 +26,11 @@ const (
 
 	inboundCols = `tenant_id, channel, provider_id, id, sender_id, contact_id, from_index, text_hash, text_len,
 		keyword, action, scope, language, outcome, received_at, recorded_at`
-	qCreateInbound = `INSERT INTO inbound_messages (` + inboundCols + `)
+	qCreateInbound = `INSERT INTO {inbound_messages} (` + inboundCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qGetInbound = `SELECT ` + inboundCols + ` FROM inbound_messages WHERE tenant_id = ? AND channel = ? AND provider_id = ?`
+	qInboundUsed   = `SELECT count(*) FROM inbound_messages WHERE tenant_id = ? AND channel = ? AND provider_id = ?`
+	qInboundIDUsed = `SELECT count(*) FROM inbound_messages WHERE id = ?`
+	qGetInbound    = `SELECT ` + inboundCols + ` FROM inbound_messages WHERE tenant_id = ? AND channel = ? AND provider_id = ?`
 
 	stopCols     = `tenant_id, contact_id, channel, inbound_id, items, created_at`
 	qPutStop     = `INSERT OR REPLACE INTO keyword_stops (` + stopCols + `) VALUES (?, ?, ?, ?, ?, ?)`

@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
@@ -33,20 +36,82 @@ func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
 }
 
 func (t *tx) CreateMessage(ctx context.Context, m *store.Message) error {
-	_, err := t.exec(ctx, qCreateMessage, messageArgs(m)...)
+	if err := t.checkNewMessage(ctx, m); err != nil {
+		return err
+	}
+	return t.insertMessage(ctx, m)
+}
+
+// checkNewMessage enforces the constraints that span partitions: a
+// partition's unique indexes see only its own rows.
+func (t *tx) checkNewMessage(ctx context.Context, m *store.Message) error {
+	if _, err := ulid.ParseStrict(m.ID); err != nil {
+		// A ULID always lands in the partition of its time, whose unique
+		// index catches a second use; other ids land by created_at.
+		if err := t.noneExist(ctx, qMessageIDUsed, m.ID); err != nil {
+			return fmt.Errorf("%w: message id %s", err, m.ID)
+		}
+	}
+	if m.IdempotencyKey != "" {
+		if err := t.noneExist(ctx, qIdempotencyKeyUsed, m.TenantID, m.IdempotencyKey); err != nil {
+			return fmt.Errorf("%w: idempotency key", err)
+		}
+	}
+	return nil
+}
+
+// noneExist returns store.ErrConflict when the count query q finds a row.
+func (t *tx) noneExist(ctx context.Context, q string, args ...any) error {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return mapErr(err)
+	}
+	if n > 0 {
+		return store.ErrConflict
+	}
+	return nil
+}
+
+func (t *tx) insertMessage(ctx context.Context, m *store.Message) error {
+	p, err := t.partitionFor(ctx, messagesKind, idTime(m.ID, m.CreatedAt))
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, in(qCreateMessage, p), messageArgs(m)...)
 	return err
 }
 
 func (t *tx) CreateReply(ctx context.Context, m *store.Message) (bool, error) {
-	r, err := t.exec(ctx, qCreateReply, messageArgs(m)...)
-	if err != nil {
+	if m.InboundID != "" {
+		err := t.noneExist(ctx, qReplyExists, m.TenantID, m.InboundID, m.Kind)
+		if errors.Is(err, store.ErrConflict) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	if err := t.CreateMessage(ctx, m); err != nil {
 		return false, err
 	}
-	n, err := r.RowsAffected()
-	return n == 1, mapErr(err)
+	return true, nil
 }
 
+// GetMessage looks in the partition of the id's time first: one index
+// lookup instead of one per partition.
 func (t *tx) GetMessage(ctx context.Context, tenantID, id string) (*store.Message, error) {
+	if u, err := ulid.ParseStrict(id); err == nil {
+		p, err := t.liveAt(ctx, messagesKind, int64(u.Time())*1000)
+		if err != nil {
+			return nil, err
+		}
+		if p != "" {
+			m, err := scanMessage(t.tx.QueryRowContext(ctx, in(qGetMessageIn, p), tenantID, id))
+			if !errors.Is(err, store.ErrNotFound) {
+				return m, err
+			}
+		}
+	}
 	return scanMessage(t.tx.QueryRowContext(ctx, qGetMessage, tenantID, id))
 }
 
@@ -78,8 +143,15 @@ func (t *tx) CountMessagesByStatus(ctx context.Context) (map[store.MessageStatus
 	return out, err
 }
 
+// AppendMessageEvent stores the event in its message's partition. Sequence
+// numbers are per partition, so they order the events of one message, which
+// is all they are used for.
 func (t *tx) AppendMessageEvent(ctx context.Context, e *store.MessageEvent) error {
-	return mapErr(t.tx.QueryRowContext(ctx, qAppendMessageEvent, e.TenantID, e.MessageID, string(e.Status),
+	p, err := t.locate(ctx, messagesKind, e.MessageID)
+	if err != nil {
+		return fmt.Errorf("sqlite: event for message %s: %w", e.MessageID, err)
+	}
+	return mapErr(t.tx.QueryRowContext(ctx, in(qAppendMessageEvent, p), e.TenantID, e.MessageID, string(e.Status),
 		e.Detail, us(e.At)).Scan(&e.Seq))
 }
 
@@ -97,11 +169,31 @@ func (t *tx) ListMessageEvents(ctx context.Context, tenantID, messageID string) 
 }
 
 func (t *tx) ClaimMessages(ctx context.Context, owner string, now, until time.Time, limit int) ([]*store.Message, error) {
-	return queryAll(ctx, t, qClaimMessages, scanMessage, owner, us(until), us(now), us(now), limit)
+	type due struct{ part, id string }
+	ids, err := queryAll(ctx, t, qDueMessages, func(row interface{ Scan(...any) error }) (due, error) {
+		var d due
+		return d, mapErr(row.Scan(&d.part, &d.id))
+	}, us(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.Message, 0, len(ids))
+	for _, d := range ids {
+		m, err := scanMessage(t.tx.QueryRowContext(ctx, in(qClaimMessage, d.part), owner, us(until), us(now), d.id, us(now)))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func (t *tx) UpdateMessage(ctx context.Context, u *store.MessageUpdate) error {
-	r, err := t.exec(ctx, qUpdateMessage, string(u.Status), us(u.DueAt), u.ProviderRef, u.ProviderRef, u.LastError,
+	p, err := t.locate(ctx, messagesKind, u.ID)
+	if err != nil {
+		return err
+	}
+	r, err := t.exec(ctx, in(qUpdateMessage, p), string(u.Status), us(u.DueAt), u.ProviderRef, u.ProviderRef, u.LastError,
 		u.DropSealed, u.DropSealed, us(u.At), u.TenantID, u.ID, u.LeaseOwner)
 	return oneRow(r, err)
 }
@@ -141,7 +233,14 @@ func (t *tx) MarkMessages(ctx context.Context, outs []store.MessageOutcome) ([]i
 
 func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, now time.Time) error {
 	for _, id := range ids {
-		if _, err := t.exec(ctx, qReleaseMessage, us(now), us(now), id, owner); err != nil {
+		p, err := t.locate(ctx, messagesKind, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // erased meanwhile: nothing to release
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, in(qReleaseMessage, p), us(now), us(now), id, owner); err != nil {
 			return err
 		}
 	}
@@ -149,7 +248,11 @@ func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, no
 }
 
 func (t *tx) SetDeliveryStatus(ctx context.Context, tenantID, id string, st store.MessageStatus, at time.Time) error {
-	r, err := t.exec(ctx, qSetDeliveryStatus, string(st), us(at), tenantID, id)
+	p, err := t.locate(ctx, messagesKind, id)
+	if err != nil {
+		return err
+	}
+	r, err := t.exec(ctx, in(qSetDeliveryStatus, p), string(st), us(at), tenantID, id)
 	return oneRow(r, err)
 }
 

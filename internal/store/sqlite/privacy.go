@@ -116,30 +116,40 @@ func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string) (map[
 		name string
 		q    string
 		args []any
+		kind *partKind // the statement runs in each of the kind's partitions
 	}{
-		{"inbound_forwards", qEraseForwards, []any{tenantID, tenantID, contactID, tenantID, contactID}},
-		{"inbound_messages", qEraseInbound, []any{tenantID, contactID, tenantID, contactID}},
-		{"message_events", qEraseMsgEvents, []any{tenantID, contactID, tenantID, contactID}},
-		{"messages", qEraseMessages, []any{tenantID, contactID, tenantID, contactID}},
-		{"keyword_stops", qEraseStops, []any{tenantID, contactID}},
-		{"consent_states", qEraseCurrent, []any{tenantID, contactID}},
-		{"consent_evidence", qEraseEvidence, []any{tenantID, contactID}},
-		{"legal_holds", qEraseHold, []any{tenantID, contactID}},
-		{"identifiers", qDelIdentifiers, []any{tenantID, contactID}},
-		{"data_keys", qShredKey, []any{tenantID, contactID}},
-		{"contacts", qEraseContact, []any{tenantID, contactID}},
+		{"inbound_forwards", qEraseForwards, []any{tenantID, tenantID, contactID, tenantID, contactID}, nil},
+		{"inbound_messages", qEraseInbound, []any{tenantID, contactID, tenantID, contactID}, inboundKind},
+		{"message_events", qEraseMsgEvents, []any{tenantID, contactID, tenantID, contactID}, messagesKind},
+		{"messages", qEraseMessages, []any{tenantID, contactID, tenantID, contactID}, messagesKind},
+		{"keyword_stops", qEraseStops, []any{tenantID, contactID}, nil},
+		{"consent_states", qEraseCurrent, []any{tenantID, contactID}, nil},
+		{"consent_evidence", qEraseEvidence, []any{tenantID, contactID}, nil},
+		{"legal_holds", qEraseHold, []any{tenantID, contactID}, nil},
+		{"identifiers", qDelIdentifiers, []any{tenantID, contactID}, nil},
+		{"data_keys", qShredKey, []any{tenantID, contactID}, nil},
+		{"contacts", qEraseContact, []any{tenantID, contactID}, nil},
 	}
 	out := make(map[string]int, len(steps))
 	for _, s := range steps {
-		r, err := t.exec(ctx, s.q, s.args...)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: erase %s: %w", s.name, err)
+		qs := []string{s.q}
+		if s.kind != nil {
+			parts, err := t.livePartitions(ctx, s.kind)
+			if err != nil {
+				return nil, err
+			}
+			qs = qs[:0]
+			for _, p := range parts {
+				qs = append(qs, in(s.q, p.name))
+			}
 		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return nil, mapErr(err)
+		for _, q := range qs {
+			n, err := rowsAffected(t.exec(ctx, q, s.args...))
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: erase %s: %w", s.name, err)
+			}
+			out[s.name] += n
 		}
-		out[s.name] = int(n)
 	}
 	return out, nil
 }
@@ -206,12 +216,28 @@ func (t *tx) Purge(ctx context.Context, tenantID, category string, cutoff time.T
 	if !ok {
 		return 0, fmt.Errorf("sqlite: nothing to purge for category %q", category)
 	}
-	r, err := t.exec(ctx, q[0], tenantID, us(cutoff), limit)
+	k := purgeKinds[category]
+	if k == nil {
+		return rowsAffected(t.exec(ctx, q[0], tenantID, us(cutoff), limit))
+	}
+	// Oldest partitions first: they hold most of what is due. A partition
+	// whose rows have all expired is dropped whole by DropExpired before the
+	// service comes here; this deletes the rest one by one.
+	parts, err := t.livePartitions(ctx, k)
 	if err != nil {
 		return 0, err
 	}
-	n, err := r.RowsAffected()
-	return int(n), mapErr(err)
+	done := 0
+	for _, p := range parts {
+		n, err := rowsAffected(t.exec(ctx, in(q[0], p.name), tenantID, us(cutoff), limit-done))
+		if err != nil {
+			return done, err
+		}
+		if done += n; done >= limit {
+			break
+		}
+	}
+	return done, nil
 }
 
 func (t *tx) CountPurgeable(ctx context.Context, tenantID, category string, cutoff time.Time) (int, error) {
@@ -279,7 +305,11 @@ func (t *tx) MessageKeysAfter(ctx context.Context, tenantID, afterID string, lim
 }
 
 func (t *tx) SetMessageKey(ctx context.Context, tenantID, id string, wrapped []byte) error {
-	return oneRow(t.exec(ctx, qSetMessageKey, wrapped, tenantID, id))
+	p, err := t.locate(ctx, messagesKind, id)
+	if err != nil {
+		return err
+	}
+	return oneRow(t.exec(ctx, in(qSetMessageKey, p), wrapped, tenantID, id))
 }
 
 func (t *tx) ForwardBodiesAfter(ctx context.Context, tenantID, afterID string, limit int) ([]store.WrappedKey, error) {

@@ -37,11 +37,11 @@ const (
 	qEraseForwards = `DELETE FROM inbound_forwards WHERE tenant_id = ? AND inbound_id IN (
 		SELECT id FROM inbound_messages WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR from_index IN (
 			SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?)))`
-	qEraseInbound = `DELETE FROM inbound_messages WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR from_index IN (
+	qEraseInbound = `DELETE FROM {inbound_messages} WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR from_index IN (
 		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?))`
-	qEraseMsgEvents = `DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR recipient_index IN (
+	qEraseMsgEvents = `DELETE FROM {message_events} WHERE message_id IN (SELECT id FROM {messages} WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR recipient_index IN (
 		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?)))`
-	qEraseMessages = `DELETE FROM messages WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR recipient_index IN (
+	qEraseMessages = `DELETE FROM {messages} WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR recipient_index IN (
 		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?))`
 	qEraseStops    = `DELETE FROM keyword_stops WHERE tenant_id = ? AND contact_id = ?`
 	qEraseCurrent  = `DELETE FROM consent_current WHERE tenant_id = ? AND contact_id = ?`
@@ -66,7 +66,7 @@ const (
 	qContactKeysAfter = `SELECT id, wrapped_key FROM contacts WHERE tenant_id = ? AND id > ? AND wrapped_key IS NOT NULL ORDER BY id LIMIT ?`
 	qSetContactKey    = `UPDATE contacts SET wrapped_key = ? WHERE tenant_id = ? AND id = ?`
 	qMessageKeysAfter = `SELECT id, wrapped_key FROM messages WHERE tenant_id = ? AND id > ? AND wrapped_key IS NOT NULL ORDER BY id LIMIT ?`
-	qSetMessageKey    = `UPDATE messages SET wrapped_key = ? WHERE tenant_id = ? AND id = ?`
+	qSetMessageKey    = `UPDATE {messages} SET wrapped_key = ? WHERE tenant_id = ? AND id = ?`
 	qForwardsAfter    = `SELECT id, body_sealed FROM inbound_forwards WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`
 	qSetForwardBody   = `UPDATE inbound_forwards SET body_sealed = ? WHERE tenant_id = ? AND id = ?`
 	qUpdateLedgerKey  = `UPDATE ledger_keys SET skey_sealed = ? WHERE name = ?`
@@ -74,24 +74,26 @@ const (
 
 // purgeQueries holds, per category, the statement that purges one batch
 // (arguments: tenant, cut-off, limit) and the one that counts what is due
-// (tenant, cut-off). Finished messages are those not queued or sending.
+// (tenant, cut-off). Finished messages are those not queued or sending. The
+// categories in purgeKinds keep their rows in partitions: the batch runs in
+// one partition after another, the count reads the view.
 var purgeQueries = map[string][2]string{
 	"message_bodies": {
-		`UPDATE messages SET sealed = NULL, wrapped_key = NULL WHERE rowid IN (
-			SELECT rowid FROM messages WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
+		`UPDATE {messages} SET sealed = NULL, wrapped_key = NULL WHERE rowid IN (
+			SELECT rowid FROM {messages} WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
 			AND updated_at < ?2 AND sealed IS NOT NULL LIMIT ?3)`,
 		`SELECT count(*) FROM messages WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
 			AND updated_at < ?2 AND sealed IS NOT NULL`,
 	},
 	"message_metadata": {
-		`DELETE FROM messages WHERE rowid IN (
-			SELECT rowid FROM messages WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
+		`DELETE FROM {messages} WHERE rowid IN (
+			SELECT rowid FROM {messages} WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
 			AND updated_at < ?2 LIMIT ?3)`,
 		`SELECT count(*) FROM messages WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending') AND updated_at < ?2`,
 	},
 	"inbound_messages": {
-		`DELETE FROM inbound_messages WHERE rowid IN (
-			SELECT rowid FROM inbound_messages WHERE tenant_id = ?1 AND recorded_at < ?2 LIMIT ?3)`,
+		`DELETE FROM {inbound_messages} WHERE rowid IN (
+			SELECT rowid FROM {inbound_messages} WHERE tenant_id = ?1 AND recorded_at < ?2 LIMIT ?3)`,
 		`SELECT count(*) FROM inbound_messages WHERE tenant_id = ?1 AND recorded_at < ?2`,
 	},
 	// Evidence of every event of a (contact, purpose, channel) whose consent
@@ -119,4 +121,11 @@ var purgeQueries = map[string][2]string{
 		`SELECT count(*) FROM dsr_requests WHERE tenant_id = ?1 AND status NOT IN ('open', 'blocked')
 			AND completed_at > 0 AND completed_at < ?2`,
 	},
+}
+
+// purgeKinds names the partitioned categories' partition kinds.
+var purgeKinds = map[string]*partKind{
+	"message_bodies":   messagesKind,
+	"message_metadata": messagesKind,
+	"inbound_messages": inboundKind,
 }

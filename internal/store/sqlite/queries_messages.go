@@ -2,16 +2,21 @@ package sqlite
 
 // The outbox's statements. Every statement that reads or writes one
 // tenant's messages filters by tenant_id; the claim, release and status
-// counts are the dispatcher's, which works for every tenant.
+// counts are the dispatcher's, which works for every tenant. Reads name the
+// views over all partitions; writes name {messages} or {message_events},
+// which in(q, p) turns into partition p's table (partitions.go).
 
 const (
 	messageCols = `id, tenant_id, contact_id, kind, inbound_id, purpose, channel, sender, recipient_kind,
 		recipient_index, status, reason, basis, consent_event_id, body_hash, body_len, sealed, wrapped_key,
 		idempotency_key, request_hash, attempts, due_at, lease_owner, provider_ref, last_error, created_at, updated_at`
-	qCreateMessage = `INSERT INTO messages (` + messageCols + `)
+	qCreateMessage = `INSERT INTO {messages} (` + messageCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qCreateReply = qCreateMessage + ` ON CONFLICT (tenant_id, inbound_id, kind) WHERE inbound_id <> '' DO NOTHING`
-	qGetMessage  = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = ? AND id = ?`
+	qGetMessage         = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = ? AND id = ?`
+	qGetMessageIn       = `SELECT ` + messageCols + ` FROM {messages} WHERE tenant_id = ? AND id = ?`
+	qMessageIDUsed      = `SELECT count(*) FROM messages WHERE id = ?`
+	qReplyExists        = `SELECT count(*) FROM messages WHERE tenant_id = ? AND inbound_id = ? AND kind = ? AND inbound_id <> ''`
+	qIdempotencyKeyUsed = `SELECT count(*) FROM messages WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
 
 	qGetMessageByIdempotencyKey = `SELECT ` + messageCols + ` FROM messages
 		WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
@@ -20,27 +25,28 @@ const (
 	qCountMessagesSince   = `SELECT count(*) FROM messages WHERE tenant_id = ? AND created_at >= ?`
 	qCountMessagesByState = `SELECT status, count(*) FROM messages GROUP BY status`
 
-	qAppendMessageEvent = `INSERT INTO message_events (tenant_id, message_id, status, detail, at)
+	qAppendMessageEvent = `INSERT INTO {message_events} (tenant_id, message_id, status, detail, at)
 		VALUES (?, ?, ?, ?, ?) RETURNING seq`
 	qListMessageEvents = `SELECT seq, tenant_id, message_id, status, detail, at FROM message_events
 		WHERE tenant_id = ? AND message_id = ? ORDER BY seq`
 
 	// The claim runs in the single write transaction SQLite allows, so two
-	// claimers can never take the same row.
-	qClaimMessages = `UPDATE messages SET status = 'sending', lease_owner = ?, due_at = ?, attempts = attempts + 1,
+	// claimers can never take the same row: it picks the due messages
+	// through the view, then takes each in its partition.
+	qDueMessages  = `SELECT part, id FROM messages WHERE status IN ('queued', 'sending') AND due_at <= ? ORDER BY due_at LIMIT ?`
+	qClaimMessage = `UPDATE {messages} SET status = 'sending', lease_owner = ?, due_at = ?, attempts = attempts + 1,
 		updated_at = ?
-		WHERE id IN (SELECT id FROM messages WHERE status IN ('queued', 'sending') AND due_at <= ?
-			ORDER BY due_at LIMIT ?)
+		WHERE id = ? AND status IN ('queued', 'sending') AND due_at <= ?
 		RETURNING ` + messageCols
-	qUpdateMessage = `UPDATE messages SET status = ?, due_at = ?, lease_owner = '',
+	qUpdateMessage = `UPDATE {messages} SET status = ?, due_at = ?, lease_owner = '',
 		provider_ref = CASE WHEN ? <> '' THEN ? ELSE provider_ref END, last_error = ?,
 		sealed = CASE WHEN ? THEN NULL ELSE sealed END, wrapped_key = CASE WHEN ? THEN NULL ELSE wrapped_key END,
 		updated_at = ?
 		WHERE tenant_id = ? AND id = ? AND status = 'sending' AND lease_owner = ?`
-	qReleaseMessage = `UPDATE messages SET status = 'queued', due_at = ?, lease_owner = '',
+	qReleaseMessage = `UPDATE {messages} SET status = 'queued', due_at = ?, lease_owner = '',
 		attempts = max(attempts - 1, 0), updated_at = ?
 		WHERE id = ? AND status = 'sending' AND lease_owner = ?`
-	qSetDeliveryStatus = `UPDATE messages SET status = ?, updated_at = ?
+	qSetDeliveryStatus = `UPDATE {messages} SET status = ?, updated_at = ?
 		WHERE tenant_id = ? AND id = ? AND status IN ('sent', 'delivered', 'failed')`
 
 	providerCols        = `tenant_id, channel, kind, settings, secret_sealed, created_at, updated_at`

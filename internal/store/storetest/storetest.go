@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContactKeys", testContactKeys},
 		{"Replies", testReplies},
 		{"ClaimMessages", testClaim},
+		{"MessagesAcrossTime", testMessagesAcrossTime},
 		{"ChannelProviders", testChannelProviders},
 		{"MessageTenantIsolation", testMessageTenantIsolation},
 		{"Senders", testSenders},
