@@ -207,7 +207,7 @@ func partitionStart(at time.Time) time.Time {
 func TestDismantleResumes(t *testing.T) {
 	db := openTest(t)
 	a := newTenant(t, db, "a")
-	seedN(t, db, a, week(40), 2*dismantleRows+10, store.MessageDelivered)
+	seedN(t, db, a, week(40), 500, store.MessageDelivered)
 	seed(t, db, a, week(0), store.MessageDelivered)
 	name := strings.TrimSuffix(catalog(t, db, "messages")[1], ":live")
 	mustWrite(t, db, func(x *tx) error {
