@@ -37,3 +37,10 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// isForeignKey reports whether err is a foreign key violation: an event
+// for a message that is not in the partition tried.
+func isForeignKey(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

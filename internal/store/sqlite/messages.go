@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -143,16 +144,30 @@ func (t *tx) CountMessagesByStatus(ctx context.Context) (map[store.MessageStatus
 	return out, err
 }
 
-// AppendMessageEvent stores the event in its message's partition. Sequence
-// numbers are per partition, so they order the events of one message, which
-// is all they are used for.
+// AppendMessageEvent stores the event in its message's partition: the one
+// the id's time points at, else the one the view finds. Sequence numbers
+// are per partition, so they order the events of one message, which is all
+// they are used for.
 func (t *tx) AppendMessageEvent(ctx context.Context, e *store.MessageEvent) error {
-	p, err := t.locate(ctx, messagesKind, e.MessageID)
+	p, err := t.guess(ctx, messagesKind, e.MessageID)
 	if err != nil {
+		return err
+	}
+	if p != "" {
+		err := t.appendEvent(ctx, p, e)
+		if !isForeignKey(err) {
+			return mapErr(err)
+		}
+	}
+	if p, err = t.locate(ctx, messagesKind, e.MessageID); err != nil {
 		return fmt.Errorf("sqlite: event for message %s: %w", e.MessageID, err)
 	}
-	return mapErr(t.tx.QueryRowContext(ctx, in(qAppendMessageEvent, p), e.TenantID, e.MessageID, string(e.Status),
-		e.Detail, us(e.At)).Scan(&e.Seq))
+	return mapErr(t.appendEvent(ctx, p, e))
+}
+
+func (t *tx) appendEvent(ctx context.Context, p string, e *store.MessageEvent) error {
+	return t.tx.QueryRowContext(ctx, in(qAppendMessageEvent, p), e.TenantID, e.MessageID, string(e.Status),
+		e.Detail, us(e.At)).Scan(&e.Seq)
 }
 
 func (t *tx) ListMessageEvents(ctx context.Context, tenantID, messageID string) ([]*store.MessageEvent, error) {
@@ -168,34 +183,43 @@ func (t *tx) ListMessageEvents(ctx context.Context, tenantID, messageID string) 
 	}, tenantID, messageID)
 }
 
+// ClaimMessages picks the due messages through the view, oldest due first,
+// then takes them with one statement per partition they are in.
 func (t *tx) ClaimMessages(ctx context.Context, owner string, now, until time.Time, limit int) ([]*store.Message, error) {
-	type due struct{ part, id string }
-	ids, err := queryAll(ctx, t, qDueMessages, func(row interface{ Scan(...any) error }) (due, error) {
-		var d due
-		return d, mapErr(row.Scan(&d.part, &d.id))
+	ids := map[string][]string{} // partition → ids
+	var parts []string
+	err := scanEach(ctx, t, qDueMessages, func(row interface{ Scan(...any) error }) error {
+		var p, id string
+		if err := row.Scan(&p, &id); err != nil {
+			return mapErr(err)
+		}
+		if ids[p] == nil {
+			parts = append(parts, p)
+		}
+		ids[p] = append(ids[p], id)
+		return nil
 	}, us(now), limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*store.Message, 0, len(ids))
-	for _, d := range ids {
-		m, err := scanMessage(t.tx.QueryRowContext(ctx, in(qClaimMessage, d.part), owner, us(until), us(now), d.id, us(now)))
+	var out []*store.Message
+	for _, p := range parts {
+		list, err := json.Marshal(ids[p])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		ms, err := queryAll(ctx, t, in(qClaimMessage, p), scanMessage, owner, us(until), us(now), string(list), us(now))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ms...)
 	}
 	return out, nil
 }
 
 func (t *tx) UpdateMessage(ctx context.Context, u *store.MessageUpdate) error {
-	p, err := t.locate(ctx, messagesKind, u.ID)
-	if err != nil {
-		return err
-	}
-	r, err := t.exec(ctx, in(qUpdateMessage, p), string(u.Status), us(u.DueAt), u.ProviderRef, u.ProviderRef, u.LastError,
-		u.DropSealed, u.DropSealed, us(u.At), u.TenantID, u.ID, u.LeaseOwner)
-	return oneRow(r, err)
+	return t.updateMessage(ctx, u.ID, qUpdateMessage, string(u.Status), us(u.DueAt), u.ProviderRef, u.ProviderRef,
+		u.LastError, u.DropSealed, u.DropSealed, us(u.At), u.TenantID, u.ID, u.LeaseOwner)
 }
 
 // CreateMessages implements store.MessageStore with a savepoint per
@@ -233,14 +257,8 @@ func (t *tx) MarkMessages(ctx context.Context, outs []store.MessageOutcome) ([]i
 
 func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, now time.Time) error {
 	for _, id := range ids {
-		p, err := t.locate(ctx, messagesKind, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // erased meanwhile: nothing to release
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec(ctx, in(qReleaseMessage, p), us(now), us(now), id, owner); err != nil {
+		err := t.updateMessage(ctx, id, qReleaseMessage, us(now), us(now), id, owner)
+		if err != nil && !errors.Is(err, store.ErrNotFound) { // not leased by owner (any more): nothing to release
 			return err
 		}
 	}
@@ -248,12 +266,7 @@ func (t *tx) ReleaseMessages(ctx context.Context, owner string, ids []string, no
 }
 
 func (t *tx) SetDeliveryStatus(ctx context.Context, tenantID, id string, st store.MessageStatus, at time.Time) error {
-	p, err := t.locate(ctx, messagesKind, id)
-	if err != nil {
-		return err
-	}
-	r, err := t.exec(ctx, in(qSetDeliveryStatus, p), string(st), us(at), tenantID, id)
-	return oneRow(r, err)
+	return t.updateMessage(ctx, id, qSetDeliveryStatus, string(st), us(at), tenantID, id)
 }
 
 func (t *tx) PutChannelProvider(ctx context.Context, p *store.ChannelProvider) error {

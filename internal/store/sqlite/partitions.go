@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/consentgate/consentgate/internal/store"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -115,11 +117,22 @@ type partition struct {
 const legacyPartition = "p0"
 
 // in rewrites a statement written against a kind's views so that it acts on
-// partition p's tables instead: "{messages}" becomes messages_p.
+// partition p's tables instead: "{messages}" becomes messages_p. The texts
+// are kept: a handful of statements times the partitions a process sees.
 func in(q, p string) string {
-	return strings.NewReplacer("{messages}", "messages_"+p, "{message_events}", "message_events_"+p,
+	key := inKey{q, p}
+	if s, ok := inTexts.Load(key); ok {
+		return s.(string)
+	}
+	s := strings.NewReplacer("{messages}", "messages_"+p, "{message_events}", "message_events_"+p,
 		"{inbound_messages}", "inbound_messages_"+p).Replace(q)
+	inTexts.Store(key, s)
+	return s
 }
+
+type inKey struct{ q, p string }
+
+var inTexts sync.Map // inKey → string
 
 // idTime is the time an id was made at, in microseconds, for ids that are
 // ULIDs; other ids (tests, imports) are placed by a time the caller gives.
@@ -130,23 +143,45 @@ func idTime(id string, otherwise time.Time) int64 {
 	return us(otherwise)
 }
 
+// partCache keeps the live partitions a transaction has read from the
+// catalog. Within a transaction only that transaction changes the catalog
+// (SQLite has one writer, and a reader sees a snapshot), so the cache is
+// exact as long as it forgets what the transaction itself changes.
+type partCache struct{ live map[*partKind][]partition }
+
+func (c *partCache) forget() { c.live = nil }
+
 func (t *tx) livePartitions(ctx context.Context, k *partKind) ([]partition, error) {
-	return queryAll(ctx, t, `SELECT name, lo, hi FROM partitions WHERE kind = ? AND state = 'live' ORDER BY lo, name`,
+	if parts, ok := t.parts.live[k]; ok {
+		return parts, nil
+	}
+	parts, err := queryAll(ctx, t, `SELECT name, lo, hi FROM partitions WHERE kind = ? AND state = 'live' ORDER BY lo, name`,
 		func(row interface{ Scan(...any) error }) (partition, error) {
 			var p partition
 			return p, mapErr(row.Scan(&p.name, &p.lo, &p.hi))
 		}, k.name)
+	if err != nil {
+		return nil, err
+	}
+	if t.parts.live == nil {
+		t.parts.live = map[*partKind][]partition{}
+	}
+	t.parts.live[k] = parts
+	return parts, nil
 }
 
 // liveAt returns the live partition whose window holds at, or "".
 func (t *tx) liveAt(ctx context.Context, k *partKind, at int64) (string, error) {
-	var name string
-	err := t.tx.QueryRowContext(ctx, `SELECT name FROM partitions WHERE kind = ? AND state = 'live' AND lo <= ? AND hi > ?`,
-		k.name, at, at).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+	parts, err := t.livePartitions(ctx, k)
+	if err != nil {
+		return "", err
 	}
-	return name, mapErr(err)
+	for _, p := range parts {
+		if p.lo <= at && at < p.hi {
+			return p.name, nil
+		}
+	}
+	return "", nil
 }
 
 // partitionFor returns the partition a row made at belongs in, creating it
@@ -199,11 +234,14 @@ func (t *tx) createPartition(ctx context.Context, k *partKind, at int64) (string
 		k.name, name, lo, hi); err != nil {
 		return "", err
 	}
+	t.parts.forget()
 	return name, t.rebuildViews(ctx, k)
 }
 
-// rebuildViews recreates the kind's views over its live partitions.
+// rebuildViews recreates the kind's views over its live partitions. The
+// callers changed the catalog just before.
 func (t *tx) rebuildViews(ctx context.Context, k *partKind) error {
+	t.parts.forget()
 	parts, err := t.livePartitions(ctx, k)
 	if err != nil {
 		return err
@@ -245,28 +283,61 @@ func (t *tx) rebuildViews(ctx context.Context, k *partKind) error {
 	return nil
 }
 
-// locate returns the partition that holds the row with id in table (a
-// kind's parent table), or store.ErrNotFound. The partition the id's time
-// points at is tried first; the view finds rows placed by another time.
+// guess returns the live partition the id's time points at: where a row
+// with a ULID id was put, unless it was stored before partitions (p0 holds
+// those) or under another clock. "" when there is none.
+func (t *tx) guess(ctx context.Context, k *partKind, id string) (string, error) {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return "", nil
+	}
+	return t.liveAt(ctx, k, int64(u.Time())*1000)
+}
+
+// locate returns the partition that holds the row with id in the kind's
+// parent table, or store.ErrNotFound: the guess first, then the view.
 func (t *tx) locate(ctx context.Context, k *partKind, id string) (string, error) {
 	table := k.tables[0].base
-	if u, err := ulid.ParseStrict(id); err == nil {
-		p, err := t.liveAt(ctx, k, int64(u.Time())*1000)
-		if err != nil {
-			return "", err
+	p, err := t.guess(ctx, k, id)
+	if err != nil {
+		return "", err
+	}
+	if p != "" {
+		var one int
+		err := t.tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+"_"+p+" WHERE id = ?", id).Scan(&one)
+		if err == nil {
+			return p, nil
 		}
-		if p != "" {
-			var one int
-			err := t.tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+"_"+p+" WHERE id = ?", id).Scan(&one)
-			if err == nil {
-				return p, nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return "", mapErr(err)
-			}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", mapErr(err)
 		}
 	}
-	var p string
-	err := t.tx.QueryRowContext(ctx, "SELECT part FROM "+table+" WHERE id = ?", id).Scan(&p)
+	err = t.tx.QueryRowContext(ctx, "SELECT part FROM "+table+" WHERE id = ?", id).Scan(&p)
 	return p, mapErr(err)
+}
+
+// updateMessage runs the update q (a statement on {messages} whose last
+// argument but more is the id) in the partition that holds message id: in
+// the guessed one directly, which is the common case and costs no lookup,
+// and else where the view finds the message. It returns store.ErrNotFound
+// when no row changed.
+func (t *tx) updateMessage(ctx context.Context, id, q string, args ...any) error {
+	p, err := t.guess(ctx, messagesKind, id)
+	if err != nil {
+		return err
+	}
+	if p != "" {
+		n, err := rowsAffected(t.exec(ctx, in(q, p), args...))
+		if err != nil || n > 0 {
+			return err
+		}
+	}
+	var at string
+	if err := t.tx.QueryRowContext(ctx, "SELECT part FROM messages WHERE id = ?", id).Scan(&at); err != nil {
+		return mapErr(err)
+	}
+	if at == p {
+		return store.ErrNotFound // there, but not in the state the update asks for
+	}
+	return oneRow(t.exec(ctx, in(q, at), args...))
 }

@@ -305,11 +305,7 @@ func (t *tx) MessageKeysAfter(ctx context.Context, tenantID, afterID string, lim
 }
 
 func (t *tx) SetMessageKey(ctx context.Context, tenantID, id string, wrapped []byte) error {
-	p, err := t.locate(ctx, messagesKind, id)
-	if err != nil {
-		return err
-	}
-	return oneRow(t.exec(ctx, in(qSetMessageKey, p), wrapped, tenantID, id))
+	return t.updateMessage(ctx, id, qSetMessageKey, wrapped, tenantID, id)
 }
 
 func (t *tx) ForwardBodiesAfter(ctx context.Context, tenantID, afterID string, limit int) ([]store.WrappedKey, error) {

@@ -36,7 +36,7 @@ const (
 	qDueMessages  = `SELECT part, id FROM messages WHERE status IN ('queued', 'sending') AND due_at <= ? ORDER BY due_at LIMIT ?`
 	qClaimMessage = `UPDATE {messages} SET status = 'sending', lease_owner = ?, due_at = ?, attempts = attempts + 1,
 		updated_at = ?
-		WHERE id = ? AND status IN ('queued', 'sending') AND due_at <= ?
+		WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'sending') AND due_at <= ?
 		RETURNING ` + messageCols
 	qUpdateMessage = `UPDATE {messages} SET status = ?, due_at = ?, lease_owner = '',
 		provider_ref = CASE WHEN ? <> '' THEN ? ELSE provider_ref END, last_error = ?,

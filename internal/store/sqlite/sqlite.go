@@ -151,7 +151,7 @@ func (db *DB) runConn(ctx context.Context, conn *sql.Conn, fn func(store.Tx) err
 }
 
 func (db *DB) runTx(sqlTx *sql.Tx, fn func(store.Tx) error) error {
-	t := &tx{tx: sqlTx}
+	t := &tx{tx: sqlTx, parts: &partCache{}}
 	committed := false
 	defer func() {
 		// A panic in fn must not leave the (single) writer connection

@@ -15,6 +15,7 @@ import (
 type tx struct {
 	tx    *sql.Tx
 	depth int
+	parts *partCache // shared with the transaction's units
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -33,7 +34,8 @@ func (t *tx) Unit(ctx context.Context, fn func(store.Tx) error) error {
 	if _, err := t.exec(ctx, "SAVEPOINT "+name); err != nil {
 		return err
 	}
-	if err := fn(&tx{tx: t.tx, depth: t.depth + 1}); err != nil {
+	if err := fn(&tx{tx: t.tx, depth: t.depth + 1, parts: t.parts}); err != nil {
+		t.parts.forget() // the unit may have created a partition that the rollback undoes
 		if _, rerr := t.exec(ctx, "ROLLBACK TO "+name); rerr != nil {
 			return fmt.Errorf("%w (and rollback to savepoint failed: %v)", err, rerr)
 		}
