@@ -93,11 +93,11 @@ func (t *tx) ListWebhookSecrets(ctx context.Context, tenantID string) ([]*store.
 	return queryAll(ctx, t, qListWebhookSecrets, scanSecret, tenantID)
 }
 
-// CreateInboundMessage checks the provider id against every partition (a
-// partition's unique index sees only its own rows), then stores the record
-// in the partition of its id's time.
+// CreateInboundMessage checks the provider id against the partitions of
+// the last uniqueWindow (a partition's unique index sees only its own
+// rows), then stores the record in the partition of its id's time.
 func (t *tx) CreateInboundMessage(ctx context.Context, m *store.InboundMessage) error {
-	if err := t.noneExist(ctx, qInboundUsed, m.TenantID, string(m.Channel), m.ProviderID); err != nil {
+	if err := t.noneRecent(ctx, inboundKind, idTime(m.ID, m.RecordedAt), qInboundUsed, m.TenantID, string(m.Channel), m.ProviderID); err != nil {
 		return fmt.Errorf("%w: inbound provider id", err)
 	}
 	if _, err := ulid.ParseStrict(m.ID); err != nil {

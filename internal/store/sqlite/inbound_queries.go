@@ -28,8 +28,8 @@ const (
 		keyword, action, scope, language, outcome, received_at, recorded_at`
 	qCreateInbound = `INSERT INTO {inbound_messages} (` + inboundCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInboundUsed   = `SELECT count(*) FROM inbound_messages WHERE tenant_id = ? AND channel = ? AND provider_id = ?`
-	qInboundIDUsed = `SELECT count(*) FROM inbound_messages WHERE id = ?`
+	qInboundUsed   = `SELECT 1 FROM {inbound_messages} WHERE tenant_id = ? AND channel = ? AND provider_id = ? LIMIT 1`
+	qInboundIDUsed = `SELECT 1 FROM inbound_messages WHERE id = ? LIMIT 1`
 	qGetInbound    = `SELECT ` + inboundCols + ` FROM inbound_messages WHERE tenant_id = ? AND channel = ? AND provider_id = ?`
 
 	stopCols     = `tenant_id, contact_id, channel, inbound_id, items, created_at`

@@ -34,7 +34,7 @@ func BenchmarkPartitionedLookups(b *testing.B) {
 				}
 				for w := range 53 {
 					at := time.Now().Add(-time.Duration(w%weeks) * partitionPeriod)
-					for i := range 2000 {
+					for i := range benchRows {
 						m := benchMessage(tenant, at.Add(-time.Duration(i)*time.Millisecond), fmt.Sprintf("k-%d-%d", w, i))
 						if err := st.CreateMessage(bg, m); err != nil {
 							return err
@@ -87,7 +87,7 @@ func BenchmarkPartitionedLookups(b *testing.B) {
 				for start := 0; start < b.N; start += 256 {
 					err := db.WriteRelaxed(bg, func(st store.Tx) error {
 						for i := start; i < min(b.N, start+256); i++ {
-							m := benchMessage(tenant, time.Now(), fmt.Sprintf("new-%d", i))
+							m := benchMessage(tenant, time.Now(), "new-"+ulid.Make().String())
 							if err := st.CreateMessage(bg, m); err != nil {
 								return err
 							}
@@ -105,6 +105,9 @@ func BenchmarkPartitionedLookups(b *testing.B) {
 		})
 	}
 }
+
+// benchRows is how many messages (and inbound records) each week holds.
+var benchRows = 2000
 
 func benchMessage(tenant string, at time.Time, key string) *store.Message {
 	id := ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()

@@ -245,9 +245,26 @@ func (t *tx) CountPurgeable(ctx context.Context, tenantID, category string, cuto
 	if !ok {
 		return 0, fmt.Errorf("sqlite: nothing to purge for category %q", category)
 	}
-	var n int
-	err := t.tx.QueryRowContext(ctx, q[1], tenantID, us(cutoff)).Scan(&n)
-	return n, mapErr(err)
+	qs := []string{q[1]}
+	if k := purgeKinds[category]; k != nil {
+		parts, err := t.livePartitions(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		qs = qs[:0]
+		for _, p := range parts {
+			qs = append(qs, in(q[1], p.name))
+		}
+	}
+	total := 0
+	for _, q := range qs {
+		var n int
+		if err := t.tx.QueryRowContext(ctx, q, tenantID, us(cutoff)).Scan(&n); err != nil {
+			return 0, mapErr(err)
+		}
+		total += n
+	}
+	return total, nil
 }
 
 func (t *tx) AppendPurgeRecord(ctx context.Context, r *store.PurgeRecord) error {

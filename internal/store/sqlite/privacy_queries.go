@@ -75,26 +75,27 @@ const (
 // purgeQueries holds, per category, the statement that purges one batch
 // (arguments: tenant, cut-off, limit) and the one that counts what is due
 // (tenant, cut-off). Finished messages are those not queued or sending. The
-// categories in purgeKinds keep their rows in partitions: the batch runs in
-// one partition after another, the count reads the view.
+// categories in purgeKinds keep their rows in partitions: both run in one
+// partition after another (a count over the view would not use the partial
+// indexes, see noneExist).
 var purgeQueries = map[string][2]string{
 	"message_bodies": {
 		`UPDATE {messages} SET sealed = NULL, wrapped_key = NULL WHERE rowid IN (
 			SELECT rowid FROM {messages} WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
 			AND updated_at < ?2 AND sealed IS NOT NULL LIMIT ?3)`,
-		`SELECT count(*) FROM messages WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
+		`SELECT count(*) FROM {messages} WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
 			AND updated_at < ?2 AND sealed IS NOT NULL`,
 	},
 	"message_metadata": {
 		`DELETE FROM {messages} WHERE rowid IN (
 			SELECT rowid FROM {messages} WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending')
 			AND updated_at < ?2 LIMIT ?3)`,
-		`SELECT count(*) FROM messages WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending') AND updated_at < ?2`,
+		`SELECT count(*) FROM {messages} WHERE tenant_id = ?1 AND status NOT IN ('queued', 'sending') AND updated_at < ?2`,
 	},
 	"inbound_messages": {
 		`DELETE FROM {inbound_messages} WHERE rowid IN (
 			SELECT rowid FROM {inbound_messages} WHERE tenant_id = ?1 AND recorded_at < ?2 LIMIT ?3)`,
-		`SELECT count(*) FROM inbound_messages WHERE tenant_id = ?1 AND recorded_at < ?2`,
+		`SELECT count(*) FROM {inbound_messages} WHERE tenant_id = ?1 AND recorded_at < ?2`,
 	},
 	// Evidence of every event of a (contact, purpose, channel) whose consent
 	// was withdrawn or objected to before the cut-off. The digest stays, so

@@ -14,9 +14,9 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qGetMessage         = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = ? AND id = ?`
 	qGetMessageIn       = `SELECT ` + messageCols + ` FROM {messages} WHERE tenant_id = ? AND id = ?`
-	qMessageIDUsed      = `SELECT count(*) FROM messages WHERE id = ?`
-	qReplyExists        = `SELECT count(*) FROM messages WHERE tenant_id = ? AND inbound_id = ? AND kind = ? AND inbound_id <> ''`
-	qIdempotencyKeyUsed = `SELECT count(*) FROM messages WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
+	qMessageIDUsed      = `SELECT 1 FROM messages WHERE id = ? LIMIT 1`
+	qReplyExists        = `SELECT 1 FROM {messages} WHERE tenant_id = ? AND inbound_id = ? AND kind = ? AND inbound_id <> '' LIMIT 1`
+	qIdempotencyKeyUsed = `SELECT 1 FROM {messages} WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> '' LIMIT 1`
 
 	qGetMessageByIdempotencyKey = `SELECT ` + messageCols + ` FROM messages
 		WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
@@ -33,7 +33,7 @@ const (
 	// The claim runs in the single write transaction SQLite allows, so two
 	// claimers can never take the same row: it picks the due messages
 	// through the view, then takes each in its partition.
-	qDueMessages  = `SELECT part, id FROM messages WHERE status IN ('queued', 'sending') AND due_at <= ? ORDER BY due_at LIMIT ?`
+	qDueMessages  = `SELECT part, id, due_at FROM messages WHERE status IN ('queued', 'sending') AND due_at <= ? ORDER BY due_at LIMIT ?`
 	qClaimMessage = `UPDATE {messages} SET status = 'sending', lease_owner = ?, due_at = ?, attempts = attempts + 1,
 		updated_at = ?
 		WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'sending') AND due_at <= ?

@@ -16,12 +16,13 @@ func ulidAt(at time.Time) string { return ulid.MustNew(ulid.Timestamp(at), rand.
 
 // testMessagesAcrossTime: messages and inbound records made weeks apart
 // behave as one table. Every lookup finds them, the unique constraints
-// hold between them, claims and updates reach them, and erasure removes
-// them all.
+// hold between them (idempotency keys, replies and inbound provider ids
+// for 30 days at least: SQLite checks no further back), claims and updates
+// reach them, and erasure removes them all.
 func testMessagesAcrossTime(t *testing.T, s store.Store) {
 	tn := mkTenant(t, s)
 	c := mkContact(t, s, tn.ID, "across-bi")
-	ages := []time.Duration{90 * 24 * time.Hour, 30 * 24 * time.Hour, 8 * 24 * time.Hour, 0}
+	ages := []time.Duration{29 * 24 * time.Hour, 15 * 24 * time.Hour, 8 * 24 * time.Hour, 0}
 	var ms []*store.Message
 	for i, age := range ages {
 		at := t0.Add(-age)
