@@ -27,6 +27,10 @@ var dropKinds = map[string]*partKind{
 // instead of 175,000 (docs/benchmarks.md).
 const dismantleRest = 0.5
 
+// dismantleStep is the time after which a step of taking a partition apart
+// commits instead of going on to the next index.
+const dismantleStep = 5 * time.Millisecond
+
 // DropExpired implements store.PartitionDropper in two stages. First, each
 // partition whose rows have all expired is detached in a short write
 // transaction: it leaves the catalog's live set and the views, so no query
@@ -190,11 +194,24 @@ func (db *DB) dismantleTable(ctx context.Context, table string) error {
 	for _, ix := range indexes {
 		steps = append(steps, `DROP INDEX IF EXISTS "`+ix+`"`)
 	}
-	for _, q := range append(steps, `DROP TABLE IF EXISTS "`+table+`"`) {
-		began := time.Now()
+	steps = append(steps, `DROP TABLE IF EXISTS "`+table+`"`)
+	for len(steps) > 0 {
+		var began time.Time
 		if err := db.Write(ctx, func(st store.Tx) error {
-			_, err := st.(*tx).exec(ctx, q)
-			return err
+			// Small steps (a partial index with few entries) share a
+			// transaction, so that they share its fsync: the first always
+			// runs, the next ones while the transaction is young.
+			began = time.Now()
+			for len(steps) > 0 {
+				if _, err := st.(*tx).exec(ctx, steps[0]); err != nil {
+					return err
+				}
+				steps = steps[1:]
+				if time.Since(began) >= dismantleStep {
+					break
+				}
+			}
+			return nil
 		}); err != nil {
 			return err
 		}
