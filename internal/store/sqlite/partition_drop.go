@@ -144,11 +144,7 @@ func (t *tx) expiredTenants(ctx context.Context, k *partKind, p string, cutoffs 
 func (db *DB) dismantleDetached(ctx context.Context, k *partKind) error {
 	var names []string
 	if err := db.readTx(ctx, func(t *tx) (err error) {
-		names, err = queryAll(ctx, t, `SELECT name FROM partitions WHERE kind = ? AND state = 'detached' ORDER BY lo`,
-			func(row interface{ Scan(...any) error }) (string, error) {
-				var s string
-				return s, mapErr(row.Scan(&s))
-			}, k.name)
+		names, err = queryStrings(ctx, t, `SELECT name FROM partitions WHERE kind = ? AND state = 'detached' ORDER BY lo`, k.name)
 		return err
 	}); err != nil {
 		return err
@@ -181,11 +177,7 @@ func (db *DB) dismantleDetached(ctx context.Context, k *partKind) error {
 func (db *DB) dismantleTable(ctx context.Context, table string) error {
 	var indexes []string
 	if err := db.readTx(ctx, func(t *tx) (err error) {
-		indexes, err = queryAll(ctx, t, `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`,
-			func(row interface{ Scan(...any) error }) (string, error) {
-				var s string
-				return s, mapErr(row.Scan(&s))
-			}, table)
+		indexes, err = queryStrings(ctx, t, `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
 		return err
 	}); err != nil {
 		return err

@@ -25,7 +25,8 @@ import (
 // Writes go to the partition the row's id time falls in. The single writer
 // SQLite allows makes a check-then-insert exact, so the unique constraints
 // that span partitions (idempotency key, reply per inbound message, inbound
-// provider id) are checked through the views before an insert.
+// provider id) are checked before an insert, in the partitions of the
+// uniqueWindow before the new row.
 
 // partitionPeriod is the width of a partition's window. A lookup that is not
 // by id visits every live partition, and a drop removes a week of traffic:
@@ -258,11 +259,7 @@ func (t *tx) rebuildViews(ctx context.Context, k *partKind) error {
 		return err
 	}
 	for _, tb := range k.tables {
-		old, err := queryAll(ctx, t, `SELECT name FROM sqlite_schema WHERE type = 'view' AND (name = ? OR name LIKE ? || '\_\_%' ESCAPE '\')`,
-			func(row interface{ Scan(...any) error }) (string, error) {
-				var s string
-				return s, mapErr(row.Scan(&s))
-			}, tb.base, tb.base)
+		old, err := queryStrings(ctx, t, `SELECT name FROM sqlite_schema WHERE type = 'view' AND (name = ? OR name LIKE ? || '\_\_%' ESCAPE '\')`, tb.base, tb.base)
 		if err != nil {
 			return err
 		}

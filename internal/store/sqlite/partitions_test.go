@@ -85,11 +85,7 @@ func catalog(t *testing.T, db *DB, kind string) []string {
 	t.Helper()
 	var out []string
 	if err := db.readTx(bg, func(x *tx) (err error) {
-		out, err = queryAll(bg, x, `SELECT name || ':' || state FROM partitions WHERE kind = ? ORDER BY lo, name`,
-			func(row interface{ Scan(...any) error }) (string, error) {
-				var s string
-				return s, row.Scan(&s)
-			}, kind)
+		out, err = queryStrings(bg, x, `SELECT name || ':' || state FROM partitions WHERE kind = ? ORDER BY lo, name`, kind)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -101,11 +97,7 @@ func tables(t *testing.T, db *DB, like string) []string {
 	t.Helper()
 	var out []string
 	if err := db.readTx(bg, func(x *tx) (err error) {
-		out, err = queryAll(bg, x, `SELECT name FROM sqlite_schema WHERE name LIKE ? ORDER BY name`,
-			func(row interface{ Scan(...any) error }) (string, error) {
-				var s string
-				return s, row.Scan(&s)
-			}, like)
+		out, err = queryStrings(bg, x, `SELECT name FROM sqlite_schema WHERE name LIKE ? ORDER BY name`, like)
 		return err
 	}); err != nil {
 		t.Fatal(err)

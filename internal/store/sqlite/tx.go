@@ -167,6 +167,14 @@ func queryAll[T any](ctx context.Context, t *tx, q string, scan func(interface{ 
 	return out, err
 }
 
+// queryStrings returns the single text column of every row q returns.
+func queryStrings(ctx context.Context, t *tx, q string, args ...any) ([]string, error) {
+	return queryAll(ctx, t, q, func(row interface{ Scan(...any) error }) (string, error) {
+		var s string
+		return s, mapErr(row.Scan(&s))
+	}, args...)
+}
+
 func scanEach(ctx context.Context, t *tx, q string, fn func(interface{ Scan(...any) error }) error, args ...any) error {
 	rows, err := t.tx.QueryContext(ctx, q, args...)
 	if err != nil {
