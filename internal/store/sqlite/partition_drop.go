@@ -57,37 +57,38 @@ func (db *DB) DropExpired(ctx context.Context, category string, cutoffs map[stri
 		if p.name == legacyPartition || p.hi > now {
 			continue
 		}
-		var tenants []string
-		err := db.writeTx(ctx, func(t *tx) (err error) {
-			if tenants, err = t.expiredTenants(ctx, k, p.name, cutoffs); err != nil || tenants == nil {
+		// The rows are counted in the transaction that detaches them: a
+		// count afterwards could find the tables gone, dropped by another
+		// process's purge (`consentgate purge` beside a server). The count
+		// reads one index of the partition; it is shorter than the steps
+		// of taking the partition apart.
+		var counts map[string]int
+		err := db.writeTx(ctx, func(t *tx) error {
+			tenants, err := t.expiredTenants(ctx, k, p.name, cutoffs)
+			if err != nil || tenants == nil {
 				return err
 			}
 			n, err := rowsAffected(t.exec(ctx, `UPDATE partitions SET state = 'detached'
 				WHERE kind = ? AND name = ? AND state = 'live'`, k.name, p.name))
 			if err != nil || n == 0 {
-				tenants = nil // another process detached it
-				return err
+				return err // another process detached it
+			}
+			counts = map[string]int{}
+			for _, tn := range tenants {
+				var c int
+				if err := t.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+k.tables[0].base+"_"+p.name+" WHERE tenant_id = ?",
+					tn).Scan(&c); err != nil {
+					return mapErr(err)
+				}
+				counts[tn] = c
 			}
 			return t.rebuildViews(ctx, k)
 		})
 		if err != nil {
 			return out, fmt.Errorf("sqlite: detach partition %s_%s: %w", k.tables[0].base, p.name, err)
 		}
-		// Nothing writes to a detached partition (a row made in its window
-		// goes to a new one), so counting after the detach is exact, and it
-		// keeps the scan out of the write transaction.
-		if err := db.readTx(ctx, func(t *tx) error {
-			for _, tn := range tenants {
-				var n int
-				if err := t.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+k.tables[0].base+"_"+p.name+" WHERE tenant_id = ?",
-					tn).Scan(&n); err != nil {
-					return mapErr(err)
-				}
-				out[tn] += n
-			}
-			return nil
-		}); err != nil {
-			return out, err
+		for tn, c := range counts {
+			out[tn] += c
 		}
 	}
 	return out, db.dismantleDetached(ctx, k)
