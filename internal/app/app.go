@@ -19,6 +19,7 @@ import (
 	"github.com/consentgate/consentgate/internal/httpapi"
 	"github.com/consentgate/consentgate/internal/index"
 	"github.com/consentgate/consentgate/internal/outbox"
+	"github.com/consentgate/consentgate/internal/periodic"
 	"github.com/consentgate/consentgate/internal/service"
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/consentgate/consentgate/internal/store/postgres"
@@ -45,8 +46,8 @@ type App struct {
 	// sequencer moves committed consent events into the ledger.
 	sequencer *sequencer
 	forwarder *service.Forwarder // inbound.go
-	purger    *periodic          // purge.go: the retention purge on a schedule
-	sweeper   *periodic          // sessions.go: deletes ended web UI sessions
+	purger    *periodic.Runner   // purge.go: the retention purge on a schedule
+	sweeper   *periodic.Runner   // sessions.go: deletes ended web UI sessions
 	srv       *http.Server
 	ln        net.Listener
 	served    chan error
@@ -169,8 +170,8 @@ func (a *App) Start() error {
 	a.feed.start()
 	a.sequencer.start()
 	a.startInbound()
-	a.purger.start()
-	a.sweeper.start()
+	a.purger.Start()
+	a.sweeper.Start()
 	a.log.Info("consentgate listening", "addr", ln.Addr().String(), "store", a.Store.Dialect())
 	return nil
 }
@@ -201,8 +202,8 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 	}
 	a.stopInbound()
-	a.purger.stop()
-	a.sweeper.stop()
+	a.purger.Stop()
+	a.sweeper.Stop()
 	if err := a.stopOutbox(ctx); err != nil { // drain sends before the committer and the store go
 		errs = append(errs, err)
 	}

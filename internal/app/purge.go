@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/consentgate/consentgate/internal/periodic"
 	"github.com/consentgate/consentgate/internal/service"
 )
 
@@ -18,8 +19,8 @@ const purgeEvery = time.Hour
 // batches sized by time (service.Purge), so the send path never waits long
 // for the writer; on several nodes every node runs it, which is harmless:
 // a batch purges what is due, and a second node finds less to do.
-func newPurger(svc *service.Service, log *slog.Logger) *periodic {
-	return &periodic{first: time.Minute, every: purgeEvery, job: func(ctx context.Context) {
+func newPurger(svc *service.Service, log *slog.Logger) *periodic.Runner {
+	return &periodic.Runner{First: time.Minute, Every: purgeEvery, Job: func(ctx context.Context) {
 		if _, err := svc.Purge(ctx, service.PurgeOptions{}); err != nil && ctx.Err() == nil {
 			log.Error("retention purge", "err", err)
 		}

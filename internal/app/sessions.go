@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/consentgate/consentgate/internal/periodic"
 	"github.com/consentgate/consentgate/internal/service"
 )
 
@@ -46,8 +47,8 @@ const sessionSweepEvery = 5 * time.Minute
 
 // newSessionSweeper deletes ended web UI sessions on a schedule. Every
 // node runs it; a second node finds nothing left to delete.
-func newSessionSweeper(svc *service.Service, log *slog.Logger) *periodic {
-	return &periodic{first: sessionSweepEvery, every: sessionSweepEvery, job: func(ctx context.Context) {
+func newSessionSweeper(svc *service.Service, log *slog.Logger) *periodic.Runner {
+	return &periodic.Runner{First: sessionSweepEvery, Every: sessionSweepEvery, Job: func(ctx context.Context) {
 		n, err := svc.PurgeSessions(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:

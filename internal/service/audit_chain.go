@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/audit"
+	"github.com/consentgate/consentgate/internal/periodic"
 	"github.com/consentgate/consentgate/internal/store"
 )
 
@@ -25,8 +26,7 @@ const chainBatch = 500
 type chainer struct {
 	s      *Service
 	mu     sync.Mutex // one pass at a time on this node
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	runner *periodic.Runner
 }
 
 func startChainer(s *Service, every time.Duration) *chainer {
@@ -39,36 +39,23 @@ func startChainer(s *Service, every time.Duration) *chainer {
 	if every == 0 {
 		every = 500 * time.Millisecond
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := s.ChainAudit(ctx); err != nil && ctx.Err() == nil {
-					s.log.Warn("audit chaining", "err", err)
-				}
-			}
+	c.runner = &periodic.Runner{First: every, Every: every, Job: func(ctx context.Context) {
+		if _, err := s.ChainAudit(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("audit chaining", "err", err)
 		}
-	}()
+	}}
+	c.runner.Start()
 	return c
 }
 
 // stop ends the loop and chains once more, so that the events of the last
 // writes are linked before the store closes.
 func (c *chainer) stop() {
-	if c.cancel == nil {
+	if c.runner == nil {
 		return
 	}
-	c.cancel()
-	c.wg.Wait()
-	c.cancel = nil
+	c.runner.Stop()
+	c.runner = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := c.s.ChainAudit(ctx); err != nil {

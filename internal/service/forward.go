@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/inbound"
+	"github.com/consentgate/consentgate/internal/periodic"
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/oklog/ulid/v2"
@@ -249,34 +249,19 @@ func truncate(s string, n int) string {
 }
 
 // Forwarder is the background worker that delivers forwards.
-type Forwarder struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
+type Forwarder struct{ runner *periodic.Runner }
 
 // StartForwarder runs DeliverForwards every interval until Stop.
 func (s *Service) StartForwarder(client *http.Client, every time.Duration) *Forwarder {
 	if client == nil {
 		client = &http.Client{Timeout: forwardTimeout}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	f := &Forwarder{cancel: cancel}
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := s.DeliverForwards(ctx, client); err != nil && ctx.Err() == nil {
-					s.log.Warn("forwarder pass failed", "err", err)
-				}
-			}
+	f := &Forwarder{runner: &periodic.Runner{First: every, Every: every, Job: func(ctx context.Context) {
+		if _, err := s.DeliverForwards(ctx, client); err != nil && ctx.Err() == nil {
+			s.log.Warn("forwarder pass failed", "err", err)
 		}
-	}()
+	}}}
+	f.runner.Start()
 	return f
 }
 
@@ -284,7 +269,6 @@ func (s *Service) StartForwarder(client *http.Client, every time.Duration) *Forw
 // in the table for the next start.
 func (f *Forwarder) Stop() {
 	if f != nil {
-		f.cancel()
-		f.wg.Wait()
+		f.runner.Stop()
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package periodic
 
 import (
 	"context"
@@ -7,26 +7,26 @@ import (
 	"time"
 )
 
-// TestPeriodic: the job runs again and again, and stop cancels a pass in
+// TestRunner: the job runs again and again, and stop cancels a pass in
 // progress and waits for it to return.
-func TestPeriodic(t *testing.T) {
+func TestRunner(t *testing.T) {
 	var runs atomic.Int32
 	inPass := make(chan struct{})
 	cancelled := make(chan struct{})
-	p := &periodic{first: time.Millisecond, every: time.Millisecond, job: func(ctx context.Context) {
+	p := &Runner{First: time.Millisecond, Every: time.Millisecond, Job: func(ctx context.Context) {
 		if runs.Add(1) == 3 {
 			close(inPass)
 			<-ctx.Done()
 			close(cancelled)
 		}
 	}}
-	p.start()
+	p.Start()
 	select {
 	case <-inPass:
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the job ran %d times in 10 s, want 3", runs.Load())
 	}
-	p.stop()
+	p.Stop()
 	select {
 	case <-cancelled:
 	default:
