@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
@@ -118,13 +119,14 @@ func BenchmarkAccessExport(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/export")
 }
 
-// insertMessages stores n finished messages of a contact, updated at at.
+// insertMessages stores n finished messages of a contact, made and updated
+// at at, as the service would have made them then (ids of that time).
 func insertMessages(t testing.TB, st store.Store, tenantID, contactID string, n int, at time.Time) {
 	ctx := context.Background()
 	for done := 0; done < n; {
 		err := st.Write(ctx, func(tx store.Tx) error {
 			for i := 0; i < 10_000 && done < n; i, done = i+1, done+1 {
-				m := &store.Message{ID: ulid.Make().String(), TenantID: tenantID, ContactID: contactID, Kind: store.MessageKindSend,
+				m := &store.Message{ID: ulid.MustNew(ulid.Timestamp(at), rand.Reader).String(), TenantID: tenantID, ContactID: contactID, Kind: store.MessageKindSend,
 					Purpose: "newsletter", Channel: consent.SMS, Sender: "ACME", RecipientKind: consent.KindPhone,
 					RecipientIndex: []byte("ri"), Status: store.MessageDelivered, Reason: consent.ReasonConsentGranted,
 					BodyHash: []byte("h"), BodyLen: 40, DueAt: at, CreatedAt: at, UpdatedAt: at}

@@ -384,7 +384,9 @@ func mustULID(t *testing.T, s string) ulid.ULID {
 }
 
 // TestPurge: expired rows go, recent ones stay, a dry run changes nothing,
-// and each purge leaves a signed summary whose forgery is detected.
+// and each purge leaves a signed summary whose forgery is detected. The
+// messages, two years old, go with their whole partition; the inbound
+// records share this week's partition with newer ones and go row by row.
 func TestPurge(t *testing.T) {
 	e := newEnv(t, openSQLite)
 	vars := runSteps(t, e, privacySetup())

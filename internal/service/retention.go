@@ -185,11 +185,8 @@ func (s *Service) Purge(ctx context.Context, opt PurgeOptions) ([]PurgeSummary, 
 	// than deleting their rows one by one (docs/privacy.md).
 	dropped := map[string]map[string]int{}
 	if d, ok := s.store.(store.PartitionDropper); ok && !opt.DryRun {
-		for _, category := range []string{store.CategoryMessageMetadata, store.CategoryInbound} {
-			if len(cutoffs[category]) == 0 {
-				continue
-			}
-			n, err := d.DropExpired(ctx, category, cutoffs[category])
+		for category, cs := range cutoffs { // the store knows which categories it partitions
+			n, err := d.DropExpired(ctx, category, cs)
 			if err != nil {
 				return nil, err
 			}

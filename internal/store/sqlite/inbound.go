@@ -97,7 +97,8 @@ func (t *tx) ListWebhookSecrets(ctx context.Context, tenantID string) ([]*store.
 // the last uniqueWindow (a partition's unique index sees only its own
 // rows), then stores the record in the partition of its id's time.
 func (t *tx) CreateInboundMessage(ctx context.Context, m *store.InboundMessage) error {
-	if err := t.noneRecent(ctx, inboundKind, idTime(m.ID, m.RecordedAt), qInboundUsed, m.TenantID, string(m.Channel), m.ProviderID); err != nil {
+	at := idTime(m.ID, m.RecordedAt)
+	if err := t.noneRecent(ctx, inboundKind, at, qInboundUsed, m.TenantID, string(m.Channel), m.ProviderID); err != nil {
 		return fmt.Errorf("%w: inbound provider id", err)
 	}
 	if _, err := ulid.ParseStrict(m.ID); err != nil {
@@ -105,7 +106,7 @@ func (t *tx) CreateInboundMessage(ctx context.Context, m *store.InboundMessage) 
 			return fmt.Errorf("%w: inbound id %s", err, m.ID)
 		}
 	}
-	p, err := t.partitionFor(ctx, inboundKind, idTime(m.ID, m.RecordedAt))
+	p, err := t.partitionFor(ctx, inboundKind, at)
 	if err != nil {
 		return err
 	}

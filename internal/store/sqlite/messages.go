@@ -37,16 +37,10 @@ func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
 	return &m, nil
 }
 
+// CreateMessage first enforces the constraints that span partitions,
+// within uniqueWindow: a partition's unique indexes see only its own rows.
 func (t *tx) CreateMessage(ctx context.Context, m *store.Message) error {
-	if err := t.checkNewMessage(ctx, m); err != nil {
-		return err
-	}
-	return t.insertMessage(ctx, m)
-}
-
-// checkNewMessage enforces the constraints that span partitions, within
-// uniqueWindow: a partition's unique indexes see only its own rows.
-func (t *tx) checkNewMessage(ctx context.Context, m *store.Message) error {
+	at := idTime(m.ID, m.CreatedAt)
 	if _, err := ulid.ParseStrict(m.ID); err != nil {
 		// A ULID always lands in the partition of its time, whose unique
 		// index catches a second use; other ids land by created_at.
@@ -55,11 +49,16 @@ func (t *tx) checkNewMessage(ctx context.Context, m *store.Message) error {
 		}
 	}
 	if m.IdempotencyKey != "" {
-		if err := t.noneRecent(ctx, messagesKind, idTime(m.ID, m.CreatedAt), qIdempotencyKeyUsed, m.TenantID, m.IdempotencyKey); err != nil {
+		if err := t.noneRecent(ctx, messagesKind, at, qIdempotencyKeyUsed, m.TenantID, m.IdempotencyKey); err != nil {
 			return fmt.Errorf("%w: idempotency key", err)
 		}
 	}
-	return nil
+	p, err := t.partitionFor(ctx, messagesKind, at)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, in(qCreateMessage, p), messageArgs(m)...)
+	return err
 }
 
 // noneExist returns store.ErrConflict when q finds a row. The queries say
@@ -76,15 +75,6 @@ func (t *tx) noneExist(ctx context.Context, q string, args ...any) error {
 		return mapErr(err)
 	}
 	return store.ErrConflict
-}
-
-func (t *tx) insertMessage(ctx context.Context, m *store.Message) error {
-	p, err := t.partitionFor(ctx, messagesKind, idTime(m.ID, m.CreatedAt))
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(ctx, in(qCreateMessage, p), messageArgs(m)...)
-	return err
 }
 
 func (t *tx) CreateReply(ctx context.Context, m *store.Message) (bool, error) {
@@ -106,16 +96,14 @@ func (t *tx) CreateReply(ctx context.Context, m *store.Message) (bool, error) {
 // GetMessage looks in the partition of the id's time first: one index
 // lookup instead of one per partition.
 func (t *tx) GetMessage(ctx context.Context, tenantID, id string) (*store.Message, error) {
-	if u, err := ulid.ParseStrict(id); err == nil {
-		p, err := t.liveAt(ctx, messagesKind, int64(u.Time())*1000)
-		if err != nil {
-			return nil, err
-		}
-		if p != "" {
-			m, err := scanMessage(t.tx.QueryRowContext(ctx, in(qGetMessageIn, p), tenantID, id))
-			if !errors.Is(err, store.ErrNotFound) {
-				return m, err
-			}
+	p, err := t.guess(ctx, messagesKind, id)
+	if err != nil {
+		return nil, err
+	}
+	if p != "" {
+		m, err := scanMessage(t.tx.QueryRowContext(ctx, in(qGetMessageIn, p), tenantID, id))
+		if !errors.Is(err, store.ErrNotFound) {
+			return m, err
 		}
 	}
 	return scanMessage(t.tx.QueryRowContext(ctx, qGetMessage, tenantID, id))
@@ -150,7 +138,8 @@ func (t *tx) CountMessagesByStatus(ctx context.Context) (map[store.MessageStatus
 }
 
 // AppendMessageEvent stores the event in its message's partition: the one
-// the id's time points at, else the one the view finds. Sequence numbers
+// the id's time points at (the foreign key says when it is not), else the
+// one the view finds. Sequence numbers
 // are per partition, so they order the events of one message, which is all
 // they are used for.
 func (t *tx) AppendMessageEvent(ctx context.Context, e *store.MessageEvent) error {
@@ -164,7 +153,7 @@ func (t *tx) AppendMessageEvent(ctx context.Context, e *store.MessageEvent) erro
 			return mapErr(err)
 		}
 	}
-	if p, err = t.locate(ctx, messagesKind, e.MessageID); err != nil {
+	if p, err = t.holder(ctx, messagesKind, e.MessageID); err != nil {
 		return fmt.Errorf("sqlite: event for message %s: %w", e.MessageID, err)
 	}
 	return mapErr(t.appendEvent(ctx, p, e))

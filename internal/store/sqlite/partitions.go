@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -311,6 +310,20 @@ func (t *tx) noneRecent(ctx context.Context, k *partKind, at int64, q string, ar
 	return nil
 }
 
+// inEach returns q rewritten for each live partition of k, oldest first:
+// for the statements that must visit them all one by one.
+func (t *tx) inEach(ctx context.Context, k *partKind, q string) ([]string, error) {
+	parts, err := t.livePartitions(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	qs := make([]string, len(parts))
+	for i, p := range parts {
+		qs[i] = in(q, p.name)
+	}
+	return qs, nil
+}
+
 // guess returns the live partition the id's time points at: where a row
 // with a ULID id was put, unless it was stored before partitions (p0 holds
 // those) or under another clock. "" when there is none.
@@ -322,25 +335,12 @@ func (t *tx) guess(ctx context.Context, k *partKind, id string) (string, error) 
 	return t.liveAt(ctx, k, int64(u.Time())*1000)
 }
 
-// locate returns the partition that holds the row with id in the kind's
-// parent table, or store.ErrNotFound: the guess first, then the view.
-func (t *tx) locate(ctx context.Context, k *partKind, id string) (string, error) {
-	table := k.tables[0].base
-	p, err := t.guess(ctx, k, id)
-	if err != nil {
-		return "", err
-	}
-	if p != "" {
-		var one int
-		err := t.tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+"_"+p+" WHERE id = ?", id).Scan(&one)
-		if err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return "", mapErr(err)
-		}
-	}
-	err = t.tx.QueryRowContext(ctx, "SELECT part FROM "+table+" WHERE id = ?", id).Scan(&p)
+// holder returns, through the view, the partition that holds the row with
+// id in the kind's parent table, or store.ErrNotFound. Callers try the
+// guess first; this is for rows placed by another clock.
+func (t *tx) holder(ctx context.Context, k *partKind, id string) (string, error) {
+	var p string
+	err := t.tx.QueryRowContext(ctx, "SELECT part FROM "+k.tables[0].base+" WHERE id = ?", id).Scan(&p)
 	return p, mapErr(err)
 }
 
@@ -360,9 +360,9 @@ func (t *tx) updateMessage(ctx context.Context, id, q string, args ...any) error
 			return err
 		}
 	}
-	var at string
-	if err := t.tx.QueryRowContext(ctx, "SELECT part FROM messages WHERE id = ?", id).Scan(&at); err != nil {
-		return mapErr(err)
+	at, err := t.holder(ctx, messagesKind, id)
+	if err != nil {
+		return err
 	}
 	if at == p {
 		return store.ErrNotFound // there, but not in the state the update asks for

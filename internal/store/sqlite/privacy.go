@@ -134,13 +134,9 @@ func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string) (map[
 	for _, s := range steps {
 		qs := []string{s.q}
 		if s.kind != nil {
-			parts, err := t.livePartitions(ctx, s.kind)
-			if err != nil {
+			var err error
+			if qs, err = t.inEach(ctx, s.kind, s.q); err != nil {
 				return nil, err
-			}
-			qs = qs[:0]
-			for _, p := range parts {
-				qs = append(qs, in(s.q, p.name))
 			}
 		}
 		for _, q := range qs {
@@ -223,13 +219,13 @@ func (t *tx) Purge(ctx context.Context, tenantID, category string, cutoff time.T
 	// Oldest partitions first: they hold most of what is due. A partition
 	// whose rows have all expired is dropped whole by DropExpired before the
 	// service comes here; this deletes the rest one by one.
-	parts, err := t.livePartitions(ctx, k)
+	qs, err := t.inEach(ctx, k, q[0])
 	if err != nil {
 		return 0, err
 	}
 	done := 0
-	for _, p := range parts {
-		n, err := rowsAffected(t.exec(ctx, in(q[0], p.name), tenantID, us(cutoff), limit-done))
+	for _, q := range qs {
+		n, err := rowsAffected(t.exec(ctx, q, tenantID, us(cutoff), limit-done))
 		if err != nil {
 			return done, err
 		}
@@ -247,13 +243,9 @@ func (t *tx) CountPurgeable(ctx context.Context, tenantID, category string, cuto
 	}
 	qs := []string{q[1]}
 	if k := purgeKinds[category]; k != nil {
-		parts, err := t.livePartitions(ctx, k)
-		if err != nil {
+		var err error
+		if qs, err = t.inEach(ctx, k, q[1]); err != nil {
 			return 0, err
-		}
-		qs = qs[:0]
-		for _, p := range parts {
-			qs = append(qs, in(q[1], p.name))
 		}
 	}
 	total := 0
