@@ -68,7 +68,8 @@ func seedTraffic(t testing.TB, st store.Store, tenantID string, n int, from time
 	for done := 0; done < n; {
 		err := st.Write(ctx, func(tx store.Tx) error {
 			for i := 0; i < 5_000 && done < n; i, done = i+1, done+1 {
-				at := from.Add(span * time.Duration(done) / time.Duration(n)).Truncate(time.Microsecond)
+				// span/n first: span*done overflows int64 past 26,000 rows of four days.
+				at := from.Add(span / time.Duration(n) * time.Duration(done)).Truncate(time.Microsecond)
 				id := ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
 				m := &store.Message{ID: id, TenantID: tenantID, Kind: store.MessageKindSend,
 					Purpose: "newsletter", Channel: consent.SMS, Sender: "ACME", RecipientKind: consent.KindPhone,

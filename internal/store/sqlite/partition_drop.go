@@ -31,6 +31,12 @@ const dismantleRest = 0.5
 // commits instead of going on to the next index.
 const dismantleStep = 5 * time.Millisecond
 
+// dismantleChunk is about how long deleting one chunk of a partition's rows
+// takes. Chunks of 5 ms made the purge 40 % slower than of 15 ms, for sends
+// that waited 24-27 ms at the p99 instead of 30 ms: the longest steps are
+// the index drops either way (docs/benchmarks.md).
+const dismantleChunk = 15 * time.Millisecond
+
 // DropExpired implements store.PartitionDropper in two stages. First, each
 // partition whose rows have all expired is detached in a short write
 // transaction: it leaves the catalog's live set and the views, so no query
@@ -166,14 +172,23 @@ func (db *DB) dismantleDetached(ctx context.Context, k *partKind) error {
 	return nil
 }
 
-// dismantleTable drops table's indexes one by one, then the table, each in
-// its own transaction, so that a request waits for one of them at most
-// instead of the whole partition. Each step costs in proportion to the
-// pages it frees, which secure_delete zeroes: on the 2-vCPU VM, 20-80 ms
-// for an index or a table of a partition of 100,000 messages (deleting the
-// rows in chunks instead made the purge four times slower, at the same
-// cost in I/O). Each step commits durably, so that the purge pays for
-// syncing what it wrote, not the next send, and the rest after it
+// dismantleTable takes table apart in steps of one transaction each, so
+// that a request waits for one step at most instead of the whole partition:
+// first its indexes, one per step, then its rows in rowid order, in chunks
+// sized to take about dismantleChunk each, then the empty table.
+//
+// secure_delete zeroes every page a step frees, so a step costs in
+// proportion to the pages it frees. On the 2-vCPU VM, dropping the table of
+// a partition of 100,000 messages whole took 60-120 ms, the longest wait a
+// send had during a purge. Deleting its rows in chunks once its indexes are
+// gone costs about twice what the drop does (with the indexes still there,
+// a random page write per entry made it four times slower). An index still
+// goes in one step: 10-60 ms for such a partition, in proportion to its
+// rows. Closing partitions at a number of rows as well would bound that,
+// but every lookup not by id would have more partitions to visit, and a
+// lookup through the views costs more than linearly in their arms
+// (docs/benchmarks.md). Each step commits durably, so that the purge pays
+// for syncing what it wrote, not the next send, and the rest after it
 // (dismantleRest) leaves the CPU to requests.
 func (db *DB) dismantleTable(ctx context.Context, table string) error {
 	var indexes []string
@@ -183,23 +198,16 @@ func (db *DB) dismantleTable(ctx context.Context, table string) error {
 	}); err != nil {
 		return err
 	}
-	steps := make([]string, 0, len(indexes)+1)
-	for _, ix := range indexes {
-		steps = append(steps, `DROP INDEX IF EXISTS "`+ix+`"`)
-	}
-	steps = append(steps, `DROP TABLE IF EXISTS "`+table+`"`)
-	for len(steps) > 0 {
-		var began time.Time
-		if err := db.Write(ctx, func(st store.Tx) error {
-			// Small steps (a partial index with few entries) share a
+	for len(indexes) > 0 {
+		if err := db.dismantleStep(ctx, func(t *tx, began time.Time) error {
+			// Small indexes (a partial one with few entries) share a
 			// transaction, so that they share its fsync: the first always
-			// runs, the next ones while the transaction is young.
-			began = time.Now()
-			for len(steps) > 0 {
-				if _, err := st.(*tx).exec(ctx, steps[0]); err != nil {
+			// goes, the next ones while the transaction is young.
+			for len(indexes) > 0 {
+				if _, err := t.exec(ctx, `DROP INDEX IF EXISTS "`+indexes[0]+`"`); err != nil {
 					return err
 				}
-				steps = steps[1:]
+				indexes = indexes[1:]
 				if time.Since(began) >= dismantleStep {
 					break
 				}
@@ -208,13 +216,61 @@ func (db *DB) dismantleTable(ctx context.Context, table string) error {
 		}); err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(float64(time.Since(began)) * dismantleRest)):
+	}
+	// The legacy partition's tables keep their primary keys' indexes, which
+	// cannot be dropped; their order is the rows' (ids made as they came).
+	del := `DELETE FROM "` + table + `" WHERE rowid IN (SELECT rowid FROM "` + table + `" ORDER BY rowid LIMIT ?)`
+	for chunk, more := 1000, true; more; {
+		if err := db.dismantleStep(ctx, func(t *tx, began time.Time) error {
+			exists, err := t.tableExists(ctx, table)
+			if err != nil || !exists {
+				more = false
+				return err // gone: taken apart by another process's purge
+			}
+			n, err := rowsAffected(t.exec(ctx, del, chunk))
+			more = n == chunk
+			chunk = nextChunk(chunk, time.Since(began))
+			return err
+		}); err != nil {
+			return err
 		}
 	}
-	return nil
+	return db.dismantleStep(ctx, func(t *tx, _ time.Time) error {
+		_, err := t.exec(ctx, `DROP TABLE IF EXISTS "`+table+`"`)
+		return err
+	})
+}
+
+func (t *tx) tableExists(ctx context.Context, table string) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n)
+	return n > 0, mapErr(err)
+}
+
+// nextChunk sizes the next chunk of rows to take about dismantleChunk, from
+// the time the last one of size chunk took, changing by at most a factor of
+// two at a time.
+func nextChunk(chunk int, took time.Duration) int {
+	want := float64(chunk) * float64(dismantleChunk) / float64(max(took, time.Microsecond))
+	return int(min(max(want, float64(chunk)/2, 100), float64(chunk)*2, 100_000))
+}
+
+// dismantleStep runs fn in one durable write transaction, then rests for
+// dismantleRest of the time it took.
+func (db *DB) dismantleStep(ctx context.Context, fn func(t *tx, began time.Time) error) error {
+	var began time.Time
+	if err := db.Write(ctx, func(st store.Tx) error {
+		began = time.Now()
+		return fn(st.(*tx), began)
+	}); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(float64(time.Since(began)) * dismantleRest)):
+		return nil
+	}
 }
 
 // readTx and writeTx run fn in a read or a relaxed write transaction (the

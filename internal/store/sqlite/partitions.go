@@ -267,9 +267,12 @@ func (t *tx) rebuildViews(ctx context.Context, k *partKind) error {
 				return err
 			}
 		}
+		// Newest first: SQLite reads the arms in order, so a lookup that
+		// stops at its first row (a delivery report's provider reference,
+		// a retried key) finds a recent row without visiting the rest.
 		arms := make([]string, len(parts))
 		for i, p := range parts {
-			arms[i] = fmt.Sprintf("SELECT '%s' AS part, %s FROM %s_%s", p.name, tb.cols, tb.base, p.name)
+			arms[len(parts)-1-i] = fmt.Sprintf("SELECT '%s' AS part, %s FROM %s_%s", p.name, tb.cols, tb.base, p.name)
 		}
 		if len(arms) > maxViewArms {
 			var outer []string

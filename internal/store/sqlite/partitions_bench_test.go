@@ -32,17 +32,18 @@ func BenchmarkPartitionedLookups(b *testing.B) {
 				if err := st.CreateTenant(bg, &store.Tenant{ID: tenant, Name: "t", WrappedKey: []byte{1}, CreatedAt: time.Now()}); err != nil {
 					return err
 				}
-				for w := range 53 {
-					at := time.Now().Add(-time.Duration(w%weeks) * partitionPeriod)
+				// Oldest first, in the order traffic comes in.
+				for w := 52; w >= 0; w-- {
+					at := time.Now().Add(-time.Duration(w%weeks)*partitionPeriod - time.Duration(benchRows)*time.Millisecond)
 					for i := range benchRows {
-						m := benchMessage(tenant, at.Add(-time.Duration(i)*time.Millisecond), fmt.Sprintf("k-%d-%d", w, i))
+						m := benchMessage(tenant, at.Add(time.Duration(i)*time.Millisecond), fmt.Sprintf("k-%d-%d", w, i))
 						if err := st.CreateMessage(bg, m); err != nil {
 							return err
 						}
-						if w == 0 && i == 0 {
-							newest = m
+						if oldest == nil {
+							oldest = m
 						}
-						oldest = m
+						newest = m
 						if err := st.CreateInboundMessage(bg, benchInbound(tenant, m.CreatedAt)); err != nil {
 							return err
 						}
@@ -75,6 +76,10 @@ func BenchmarkPartitionedLookups(b *testing.B) {
 			})
 			read("FindMessageByProviderRef/newest", func(st store.Tx) error {
 				_, err := st.FindMessageByProviderRef(bg, tenant, consent.SMS, newest.ProviderRef)
+				return err
+			})
+			read("FindMessageByProviderRef/miss", func(st store.Tx) error {
+				_, err := st.FindMessageByProviderRef(bg, tenant, consent.SMS, "none")
 				return err
 			})
 			read("GetInboundMessage/miss", func(st store.Tx) error {

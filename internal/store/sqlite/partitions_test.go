@@ -195,11 +195,11 @@ func partitionStart(at time.Time) time.Time {
 }
 
 // TestDismantleResumes: a partition detached before a crash, half taken
-// apart, is finished by the next pass.
+// apart, is finished by the next pass, its rows in more than one chunk.
 func TestDismantleResumes(t *testing.T) {
 	db := openTest(t)
 	a := newTenant(t, db, "a")
-	seedN(t, db, a, week(40), 500, store.MessageDelivered)
+	seedN(t, db, a, week(40), 2500, store.MessageDelivered)
 	seed(t, db, a, week(0), store.MessageDelivered)
 	name := strings.TrimSuffix(catalog(t, db, "messages")[1], ":live")
 	mustWrite(t, db, func(x *tx) error {
@@ -413,6 +413,29 @@ func TestPartitionQueryPlans(t *testing.T) {
 		}
 		if arms != 3 {
 			t.Errorf("%s: %d partition arms in the plan %q, want 3", q, arms, plan)
+		}
+	}
+}
+
+// TestNextChunk: the next chunk of rows is sized to take dismantleChunk, by
+// the last one's pace, within a factor of two of it and within bounds.
+func TestNextChunk(t *testing.T) {
+	for _, c := range []struct {
+		chunk int
+		took  time.Duration
+		want  int
+	}{
+		{1000, dismantleChunk, 1000},
+		{1000, dismantleChunk / 2, 2000},
+		{1000, dismantleChunk * 2 / 3, 1500},
+		{1000, dismantleChunk / 100, 2000}, // at most twice
+		{1000, 2 * dismantleChunk, 500},
+		{1000, time.Second, 500}, // at least half
+		{150, time.Second, 100},  // never below 100
+		{80_000, 0, 100_000},     // never above 100,000
+	} {
+		if got := nextChunk(c.chunk, c.took); got != c.want {
+			t.Errorf("nextChunk(%d, %v) = %d, want %d", c.chunk, c.took, got, c.want)
 		}
 	}
 }
