@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"container/list"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -56,8 +57,10 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 func (c connector) Driver() driver.Driver { return sqliteDriver() }
 
 type cachedStmt struct {
-	st   driver.Stmt
-	busy bool
+	st    driver.Stmt
+	busy  bool
+	query string
+	use   *list.Element // in cachingConn.lru
 }
 
 // cachingConn is used by one goroutine at a time (database/sql's
@@ -65,6 +68,7 @@ type cachedStmt struct {
 type cachingConn struct {
 	driver.Conn
 	stmts map[string]*cachedStmt
+	lru   list.List // of *cachedStmt, most recently used first
 }
 
 var (
@@ -78,22 +82,42 @@ var (
 )
 
 // stmt returns the cached statement for query, marking it busy, or a fresh
-// one (cached=false) when it is busy or the cache is full.
+// one (cached=false) when it is busy or every cached one is.
 func (c *cachingConn) stmt(ctx context.Context, query string) (s *cachedStmt, cached bool, err error) {
 	if s = c.stmts[query]; s != nil && !s.busy {
 		s.busy = true
+		c.lru.MoveToFront(s.use)
 		return s, true, nil
 	}
 	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		return nil, false, err
 	}
-	s = &cachedStmt{st: st, busy: true}
-	if c.stmts[query] == nil && len(c.stmts) < stmtCacheSize {
-		c.stmts[query] = s
-		return s, true, nil
+	s = &cachedStmt{st: st, busy: true, query: query}
+	if c.stmts[query] != nil || (len(c.stmts) >= stmtCacheSize && !c.evict()) {
+		return s, false, nil
 	}
-	return s, false, nil
+	c.stmts[query] = s
+	s.use = c.lru.PushFront(s)
+	return s, true, nil
+}
+
+// evict closes the least recently used statement that is not in use, and
+// reports whether there was one.
+func (c *cachingConn) evict() bool {
+	for e := c.lru.Back(); e != nil; e = e.Prev() {
+		if old := e.Value.(*cachedStmt); !old.busy {
+			c.forget(old)
+			old.st.Close()
+			return true
+		}
+	}
+	return false
+}
+
+func (c *cachingConn) forget(s *cachedStmt) {
+	delete(c.stmts, s.query)
+	c.lru.Remove(s.use)
 }
 
 // done releases a statement after use; a statement that failed is dropped
@@ -102,7 +126,7 @@ func (c *cachingConn) done(query string, s *cachedStmt, cached bool, failed bool
 	s.busy = false
 	if !cached || failed {
 		if cached {
-			delete(c.stmts, query)
+			c.forget(s)
 		}
 		s.st.Close()
 	}
@@ -150,9 +174,9 @@ func (c *cachingConn) Ping(ctx context.Context) error { return c.Conn.(driver.Pi
 // Close finalizes the cached statements before the connection.
 func (c *cachingConn) Close() error {
 	var errs []error
-	for q, s := range c.stmts {
+	for _, s := range c.stmts {
 		errs = append(errs, s.st.Close())
-		delete(c.stmts, q)
+		c.forget(s)
 	}
 	return errors.Join(append(errs, c.Conn.Close())...)
 }
