@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -120,7 +121,12 @@ func (t *tx) GetInboundMessage(ctx context.Context, tenantID string, ch consent.
 	var m store.InboundMessage
 	var chs string
 	var rec, recd int64
-	err := t.tx.QueryRowContext(ctx, qGetInbound, tenantID, string(ch), providerID).Scan(&m.TenantID, &chs, &m.ProviderID,
+	// Provider ids are unique within uniqueWindow (docs/inbound.md).
+	q, err := t.recent(ctx, inboundKind, us(time.Now().Add(-uniqueWindow)), qGetInbound)
+	if err != nil || q == "" {
+		return nil, cmp.Or(err, store.ErrNotFound)
+	}
+	err = t.tx.QueryRowContext(ctx, q, tenantID, string(ch), providerID).Scan(&m.TenantID, &chs, &m.ProviderID,
 		&m.ID, &m.SenderID, &m.ContactID, &m.FromIndex, &m.TextHash, &m.TextLen, &m.Keyword, &m.Action, &m.Scope,
 		&m.Language, &m.Outcome, &rec, &recd)
 	if err != nil {

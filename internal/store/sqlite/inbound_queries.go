@@ -28,9 +28,10 @@ const (
 		keyword, action, scope, language, outcome, received_at, recorded_at`
 	qCreateInbound = `INSERT INTO {inbound_messages} (` + inboundCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInboundUsed   = `SELECT 1 FROM {inbound_messages} WHERE tenant_id = ? AND channel = ? AND provider_id = ? LIMIT 1`
+	// By provider id: within uniqueWindow, one arm per partition (recent).
+	qInboundUsed   = `SELECT 1 FROM {inbound_messages} WHERE tenant_id = ?1 AND channel = ?2 AND provider_id = ?3`
 	qInboundIDUsed = `SELECT 1 FROM inbound_messages WHERE id = ? LIMIT 1`
-	qGetInbound    = `SELECT ` + inboundCols + ` FROM inbound_messages WHERE tenant_id = ? AND channel = ? AND provider_id = ?`
+	qGetInbound    = `SELECT ` + inboundCols + ` FROM {inbound_messages} WHERE tenant_id = ?1 AND channel = ?2 AND provider_id = ?3`
 
 	stopCols     = `tenant_id, contact_id, channel, inbound_id, items, created_at`
 	qPutStop     = `INSERT OR REPLACE INTO keyword_stops (` + stopCols + `) VALUES (?, ?, ?, ?, ?, ?)`

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -109,12 +110,25 @@ func (t *tx) GetMessage(ctx context.Context, tenantID, id string) (*store.Messag
 	return scanMessage(t.tx.QueryRowContext(ctx, qGetMessage, tenantID, id))
 }
 
+// GetMessageByIdempotencyKey looks in the partitions of the last
+// uniqueWindow, within which a key is unique (docs/sending.md).
 func (t *tx) GetMessageByIdempotencyKey(ctx context.Context, tenantID, key string) (*store.Message, error) {
-	return scanMessage(t.tx.QueryRowContext(ctx, qGetMessageByIdempotencyKey, tenantID, key))
+	q, err := t.recent(ctx, messagesKind, us(time.Now().Add(-uniqueWindow)), qGetMessageByIdempotencyKey)
+	if err != nil || q == "" {
+		return nil, cmp.Or(err, store.ErrNotFound)
+	}
+	return scanMessage(t.tx.QueryRowContext(ctx, q, tenantID, key))
 }
 
+// FindMessageByProviderRef looks in the partitions of the last
+// uniqueWindow, newest first: a delivery report comes within days of its
+// message (docs/sending.md).
 func (t *tx) FindMessageByProviderRef(ctx context.Context, tenantID string, ch consent.Channel, ref string) (*store.Message, error) {
-	return scanMessage(t.tx.QueryRowContext(ctx, qFindMessageByProviderRef, tenantID, string(ch), ref))
+	q, err := t.recent(ctx, messagesKind, us(time.Now().Add(-uniqueWindow)), qFindMessageByProviderRef)
+	if err != nil || q == "" {
+		return nil, cmp.Or(err, store.ErrNotFound)
+	}
+	return scanMessage(t.tx.QueryRowContext(ctx, q, tenantID, string(ch), ref))
 }
 
 func (t *tx) CountMessagesSince(ctx context.Context, tenantID string, since time.Time) (int, error) {

@@ -297,21 +297,50 @@ func (t *tx) rebuildViews(ctx context.Context, k *partKind) error {
 // partition's tables, finds a row in the legacy partition or in one whose
 // window reaches into the uniqueWindow before at, the new row's time.
 func (t *tx) noneRecent(ctx context.Context, k *partKind, at int64, q string, args ...any) error {
-	parts, err := t.livePartitions(ctx, k)
-	if err != nil {
+	text, err := t.recent(ctx, k, at-uniqueWindow.Microseconds(), q)
+	if err != nil || text == "" {
 		return err
 	}
-	since := at - uniqueWindow.Microseconds()
+	return t.noneExist(ctx, text, args...)
+}
+
+// recent returns q, a statement on one partition's tables with numbered
+// parameters, as one compound statement over the legacy partition and the
+// live partitions whose window reaches past since, newest first, that stops
+// at its first row; "" when there are none. A lookup through the views
+// visits every partition, and costs more than linearly in their number
+// (docs/benchmarks.md); a key unique within uniqueWindow needs only these.
+// The text of the last partition set is kept per statement.
+func (t *tx) recent(ctx context.Context, k *partKind, since int64, q string) (string, error) {
+	parts, err := t.livePartitions(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	var names []string
 	for i := len(parts) - 1; i >= 0; i-- {
-		if parts[i].hi <= since && parts[i].name != legacyPartition {
-			continue
-		}
-		if err := t.noneExist(ctx, in(q, parts[i].name), args...); err != nil {
-			return err
+		if parts[i].hi > since || parts[i].name == legacyPartition {
+			names = append(names, parts[i].name)
 		}
 	}
-	return nil
+	if len(names) == 0 {
+		return "", nil
+	}
+	set := strings.Join(names, ",")
+	if c, ok := recentTexts.Load(q); ok && c.(recentText).set == set {
+		return c.(recentText).text, nil
+	}
+	arms := make([]string, len(names))
+	for i, p := range names {
+		arms[i] = in(q, p)
+	}
+	text := strings.Join(arms, " UNION ALL ") + " LIMIT 1"
+	recentTexts.Store(q, recentText{set, text})
+	return text, nil
 }
+
+type recentText struct{ set, text string }
+
+var recentTexts sync.Map // statement → recentText
 
 // inEach returns q rewritten for each live partition of k, oldest first:
 // for the statements that must visit them all one by one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -372,18 +373,37 @@ func TestPartitionQueryPlans(t *testing.T) {
 	for w := range 3 {
 		seed(t, db, a, week(w+1), store.MessageDelivered)
 	}
+	// The lookups of the last uniqueWindow, as recent makes them.
+	recentOf := func(k *partKind, q string) string {
+		var text string
+		if err := db.readTx(bg, func(x *tx) (err error) {
+			text, err = x.recent(bg, k, 0, q)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return text
+	}
 	for q, index := range map[string]string{
-		qMessageIDUsed:              "_id",
-		qInboundIDUsed:              "_id",
-		qDueMessages:                "_due",
-		qFindMessageByProviderRef:   "_provider_ref",
-		qMessageKeysAfter:           "_keys",
-		qListMessageEvents:          "_message",
-		qGetMessageByIdempotencyKey: "_idempotency",
+		qMessageIDUsed:     "_id",
+		qInboundIDUsed:     "_id",
+		qDueMessages:       "_due",
+		qMessageKeysAfter:  "_keys",
+		qListMessageEvents: "_message",
+		recentOf(messagesKind, qFindMessageByProviderRef):   "_provider_ref",
+		recentOf(messagesKind, qGetMessageByIdempotencyKey): "_idempotency",
+		recentOf(messagesKind, qIdempotencyKeyUsed):         "_idempotency",
+		recentOf(messagesKind, qReplyExists):                "_reply",
+		recentOf(inboundKind, qInboundUsed):                 "_provider",
+		recentOf(inboundKind, qGetInbound):                  "_provider",
 	} {
 		var plan []string
 		if err := db.readTx(bg, func(x *tx) error {
-			args := []any{"a", "b", "c", "d", "e"}[:strings.Count(q, "?")]
+			params := strings.Count(q, "?")
+			if strings.Contains(q, "?1") { // numbered, shared by every arm
+				params = strings.Count(q, "?") / strings.Count(q, "?1")
+			}
+			args := []any{"a", "b", "c", "d", "e"}[:params]
 			rows, err := x.tx.QueryContext(bg, "EXPLAIN QUERY PLAN "+q, args...)
 			if err != nil {
 				return err
@@ -439,3 +459,46 @@ func TestNextChunk(t *testing.T) {
 		}
 	}
 }
+
+// TestRecentLookups: lookups by a key unique within uniqueWindow (an
+// idempotency key, a provider's reference, an inbound provider id) find a
+// row of this week and not one of ten weeks ago, newest first.
+func TestRecentLookups(t *testing.T) {
+	db := openTest(t)
+	a := newTenant(t, db, "a")
+	var ids []string
+	for _, at := range []time.Time{week(10), week(0)} {
+		id := ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
+		ids = append(ids, id)
+		mustWrite(t, db, func(x *tx) error {
+			if err := x.CreateMessage(bg, &store.Message{ID: id, TenantID: a, Kind: store.MessageKindSend, Channel: consent.SMS,
+				Sender: "S", RecipientKind: consent.KindPhone, RecipientIndex: []byte(id), Status: store.MessageDelivered,
+				Reason: consent.ReasonConsentGranted, BodyHash: []byte("h"), IdempotencyKey: "key-" + id, ProviderRef: "ref-" + id,
+				DueAt: at, CreatedAt: at, UpdatedAt: at}); err != nil {
+				return err
+			}
+			return x.CreateInboundMessage(bg, &store.InboundMessage{ID: id, TenantID: a, Channel: consent.SMS,
+				ProviderID: "in-" + id, SenderID: "s", FromIndex: []byte(id), TextHash: []byte("h"), Outcome: "ignored",
+				ReceivedAt: at, RecordedAt: at})
+		})
+	}
+	for i, id := range ids {
+		wantFound := i == 1
+		if err := db.Read(bg, func(x store.Tx) error {
+			for what, err := range map[string]error{
+				"idempotency key": second(x.GetMessageByIdempotencyKey(bg, a, "key-"+id)),
+				"provider ref":    second(x.FindMessageByProviderRef(bg, a, consent.SMS, "ref-"+id)),
+				"inbound id":      second(x.GetInboundMessage(bg, a, consent.SMS, "in-"+id)),
+			} {
+				if found := err == nil; found != wantFound || (err != nil && !errors.Is(err, store.ErrNotFound)) {
+					t.Errorf("%s of %s: %v, want found = %v", what, id, err, wantFound)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -12,16 +12,19 @@ const (
 		idempotency_key, request_hash, attempts, due_at, lease_owner, provider_ref, last_error, created_at, updated_at`
 	qCreateMessage = `INSERT INTO {messages} (` + messageCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qGetMessage         = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = ? AND id = ?`
-	qGetMessageIn       = `SELECT ` + messageCols + ` FROM {messages} WHERE tenant_id = ? AND id = ?`
-	qMessageIDUsed      = `SELECT 1 FROM messages WHERE id = ? LIMIT 1`
-	qReplyExists        = `SELECT 1 FROM {messages} WHERE tenant_id = ? AND inbound_id = ? AND kind = ? AND inbound_id <> '' LIMIT 1`
-	qIdempotencyKeyUsed = `SELECT 1 FROM {messages} WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> '' LIMIT 1`
+	qGetMessage    = `SELECT ` + messageCols + ` FROM messages WHERE tenant_id = ? AND id = ?`
+	qGetMessageIn  = `SELECT ` + messageCols + ` FROM {messages} WHERE tenant_id = ? AND id = ?`
+	qMessageIDUsed = `SELECT 1 FROM messages WHERE id = ? LIMIT 1`
+	// Lookups by a key that is unique within uniqueWindow visit only the
+	// partitions of that window (recent, in partitions.go): one arm each,
+	// with numbered parameters that every arm shares.
+	qReplyExists        = `SELECT 1 FROM {messages} WHERE tenant_id = ?1 AND inbound_id = ?2 AND kind = ?3 AND inbound_id <> ''`
+	qIdempotencyKeyUsed = `SELECT 1 FROM {messages} WHERE tenant_id = ?1 AND idempotency_key = ?2 AND idempotency_key <> ''`
 
-	qGetMessageByIdempotencyKey = `SELECT ` + messageCols + ` FROM messages
-		WHERE tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
-	qFindMessageByProviderRef = `SELECT ` + messageCols + ` FROM messages
-		WHERE tenant_id = ? AND channel = ? AND provider_ref = ? AND provider_ref <> ''`
+	qGetMessageByIdempotencyKey = `SELECT ` + messageCols + ` FROM {messages}
+		WHERE tenant_id = ?1 AND idempotency_key = ?2 AND idempotency_key <> ''`
+	qFindMessageByProviderRef = `SELECT ` + messageCols + ` FROM {messages}
+		WHERE tenant_id = ?1 AND channel = ?2 AND provider_ref = ?3 AND provider_ref <> ''`
 	qCountMessagesSince   = `SELECT count(*) FROM messages WHERE tenant_id = ? AND created_at >= ?`
 	qCountMessagesByState = `SELECT status, count(*) FROM messages GROUP BY status`
 
