@@ -44,7 +44,7 @@ const dismantleChunk = 15 * time.Millisecond
 // partition, including any a crash left behind, is taken apart in steps of
 // one transaction each: its indexes one by one, then its tables, children
 // first. secure_delete zeroes what each step frees. The partition of the
-// current period and the legacy partition are never dropped.
+// current period is never dropped.
 func (db *DB) DropExpired(ctx context.Context, category string, cutoffs map[string]time.Time) (map[string]int, error) {
 	k := dropKinds[category]
 	if k == nil {
@@ -60,7 +60,7 @@ func (db *DB) DropExpired(ctx context.Context, category string, cutoffs map[stri
 	out := map[string]int{}
 	now := time.Now().UnixMicro()
 	for _, p := range parts {
-		if p.name == legacyPartition || p.hi > now {
+		if p.hi > now {
 			continue
 		}
 		// The rows are counted in the transaction that detaches them: a

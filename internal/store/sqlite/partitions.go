@@ -123,8 +123,9 @@ type partition struct {
 	lo, hi int64 // the window of id times, microseconds, [lo, hi)
 }
 
-// legacyPartition holds the rows stored before partitioning; it is never
-// dropped, only emptied row by row.
+// legacyPartition holds the rows stored before partitioning, of any time:
+// the row-by-row purge empties it, and it is dropped like any other once
+// every row in it has expired.
 const legacyPartition = "p0"
 
 // in rewrites a statement written against a kind's views so that it acts on
