@@ -275,6 +275,13 @@ func (t *tx) rebuildViews(ctx context.Context, k *partKind) error {
 		for i, p := range parts {
 			arms[len(parts)-1-i] = fmt.Sprintf("SELECT '%s' AS part, %s FROM %s_%s", p.name, tb.cols, tb.base, p.name)
 		}
+		if len(arms) == 0 { // every partition dropped: a view of no rows with the same columns
+			cols := strings.Split(tb.cols, ",")
+			for i, c := range cols {
+				cols[i] = "NULL AS " + strings.TrimSpace(c)
+			}
+			arms = []string{"SELECT NULL AS part, " + strings.Join(cols, ", ") + " WHERE 0"}
+		}
 		if len(arms) > maxViewArms {
 			var outer []string
 			for i := 0; i*maxViewArms < len(arms); i++ {

@@ -512,3 +512,28 @@ func TestRecentLookups(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestEveryPartitionDropped: when the purge drops every partition, the
+// views read no rows instead of failing, and the next row makes a partition.
+func TestEveryPartitionDropped(t *testing.T) {
+	db := openTest(t)
+	a := newTenant(t, db, "a")
+	seed(t, db, a, week(20), store.MessageDelivered)
+	for _, cat := range []string{store.CategoryMessageMetadata, store.CategoryInbound} {
+		if _, err := db.DropExpired(bg, cat, map[string]time.Time{a: week(10)}); err != nil {
+			t.Fatalf("%s: %v", cat, err)
+		}
+	}
+	if c := catalog(t, db, "messages"); len(c) != 0 {
+		t.Fatalf("catalog = %v, want none", c)
+	}
+	for _, view := range []string{"messages", "message_events", "inbound_messages"} {
+		if n := count(t, db, `SELECT count(*) FROM `+view); n != 0 {
+			t.Errorf("%s reads %d rows", view, n)
+		}
+	}
+	seed(t, db, a, week(0), store.MessageDelivered)
+	if n := count(t, db, `SELECT count(*) FROM messages`); n != 1 {
+		t.Errorf("messages after a new one: %d", n)
+	}
+}
