@@ -42,9 +42,9 @@ const dismantleChunk = 15 * time.Millisecond
 // transaction: it leaves the catalog's live set and the views, so no query
 // sees its rows from then on, and its rows are counted. Then every detached
 // partition, including any a crash left behind, is taken apart in steps of
-// one transaction each: its indexes one by one, then its tables, children
-// first. secure_delete zeroes what each step frees. The partition of the
-// current period is never dropped.
+// one transaction each (dismantleTable), children's tables first.
+// secure_delete zeroes what each step frees. The partition of the current
+// period is never dropped.
 func (db *DB) DropExpired(ctx context.Context, category string, cutoffs map[string]time.Time) (map[string]int, error) {
 	k := dropKinds[category]
 	if k == nil {
