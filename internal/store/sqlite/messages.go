@@ -9,10 +9,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
+	"github.com/oklog/ulid/v2"
 )
 
 func messageArgs(m *store.Message) []any {
@@ -62,10 +61,11 @@ func (t *tx) CreateMessage(ctx context.Context, m *store.Message) error {
 	return err
 }
 
-// noneExist returns store.ErrConflict when q finds a row. The queries say
-// "SELECT 1 ... LIMIT 1", not count(*): SQLite flattens that into each
-// partition's arm with every term, so a partial index serves it, while an
-// aggregate over the view gets only some terms pushed down.
+// noneExist returns store.ErrConflict when q finds a row. Over a view the
+// queries say "SELECT 1 ... LIMIT 1", not count(*): SQLite flattens that
+// into each partition's arm with every term, so a partial index serves it,
+// while an aggregate over the view gets only some terms pushed down. The
+// compounds that recent builds carry every term in each arm already.
 func (t *tx) noneExist(ctx context.Context, q string, args ...any) error {
 	var one int
 	err := t.tx.QueryRowContext(ctx, q, args...).Scan(&one)

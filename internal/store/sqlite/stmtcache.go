@@ -122,7 +122,7 @@ func (c *cachingConn) forget(s *cachedStmt) {
 
 // done releases a statement after use; a statement that failed is dropped
 // rather than trusted again.
-func (c *cachingConn) done(query string, s *cachedStmt, cached bool, failed bool) {
+func (c *cachingConn) done(s *cachedStmt, cached bool, failed bool) {
 	s.busy = false
 	if !cached || failed {
 		if cached {
@@ -138,7 +138,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 		return nil, err
 	}
 	r, err := s.st.(driver.StmtExecContext).ExecContext(ctx, args)
-	c.done(query, s, cached, err != nil && !isConstraint(err))
+	c.done(s, cached, err != nil && !isConstraint(err))
 	return r, err
 }
 
@@ -149,10 +149,10 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	}
 	rows, err := s.st.(driver.StmtQueryContext).QueryContext(ctx, args)
 	if err != nil {
-		c.done(query, s, cached, true)
+		c.done(s, cached, true)
 		return nil, err
 	}
-	return &releasingRows{Rows: rows, release: func(failed bool) { c.done(query, s, cached, failed) }}, nil
+	return &releasingRows{Rows: rows, release: func(failed bool) { c.done(s, cached, failed) }}, nil
 }
 
 func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
