@@ -11,12 +11,27 @@ import (
 // a rotation increases so that running servers notice it, and the retired
 // encryption keys that must still open data while a rotation rewraps it:
 //
-//	0x02 | version (uint32 BE) | Enc | Index | n (1 byte) | n retired keys
-const keyringFormat byte = 2
+//	0x02 | version (uint32 BE) | Enc | Index | Data | n (1 byte) | n retired keys
+//
+// Format v3 follows a rotation of the index key and appends the later index
+// keys and the versions looked up and written:
+//
+//	0x03 | … as v2 … | m (1 byte) | m index keys | low (1 byte) | write (1 byte)
+//
+// A keyring without later index keys is still written as v2, so that a
+// server of an earlier release opens every keyring but a rotated one.
+const (
+	keyringFormat      byte = 2
+	keyringFormatIndex byte = 3
+)
 
 // maxRetired bounds the retired keys a keyring carries: one per rotation in
 // progress, and rotations do not overlap.
 const maxRetired = 4
+
+// MaxIndexVersion is the highest version of the blind index: stored forms
+// carry their version in one byte.
+const MaxIndexVersion = 255
 
 // ErrKeyringTooLong is returned when a rotation would keep more retired keys
 // than a keyring holds: finish the rotation in progress first.
@@ -26,8 +41,15 @@ func encodeKeyring(tk TenantKeys) ([]byte, error) {
 	if len(tk.Retired) > maxRetired {
 		return nil, ErrKeyringTooLong
 	}
-	b := make([]byte, 0, 1+4+3*KeySize+1+len(tk.Retired)*KeySize)
-	b = append(b, keyringFormat)
+	if len(tk.IndexNext) > MaxIndexVersion || tk.IndexLow > tk.IndexWrite || tk.IndexWrite > len(tk.IndexNext) || tk.IndexLow < 0 {
+		return nil, errors.New("vault: the keyring's index versions are inconsistent")
+	}
+	format := keyringFormat
+	if len(tk.IndexNext) > 0 {
+		format = keyringFormatIndex
+	}
+	b := make([]byte, 0, 1+4+3*KeySize+1+len(tk.Retired)*KeySize+1+len(tk.IndexNext)*KeySize+2)
+	b = append(b, format)
 	b = binary.BigEndian.AppendUint32(b, uint32(tk.Version))
 	b = append(b, tk.Enc[:]...)
 	b = append(b, tk.Index[:]...)
@@ -36,6 +58,13 @@ func encodeKeyring(tk TenantKeys) ([]byte, error) {
 	b = append(b, byte(len(tk.Retired)))
 	for _, k := range tk.Retired {
 		b = append(b, k[:]...)
+	}
+	if format == keyringFormatIndex {
+		b = append(b, byte(len(tk.IndexNext)))
+		for _, k := range tk.IndexNext {
+			b = append(b, k[:]...)
+		}
+		b = append(b, byte(tk.IndexLow), byte(tk.IndexWrite))
 	}
 	return b, nil
 }
@@ -50,7 +79,7 @@ func decodeKeyring(pt []byte) (TenantKeys, error) {
 		return tk, nil
 	}
 	const head = 1 + 4 + 3*KeySize + 1
-	if len(pt) < head || pt[0] != keyringFormat {
+	if len(pt) < head || (pt[0] != keyringFormat && pt[0] != keyringFormatIndex) {
 		return tk, ErrUnreadable
 	}
 	tk.Version = int(binary.BigEndian.Uint32(pt[1:5]))
@@ -58,15 +87,40 @@ func decodeKeyring(pt []byte) (TenantKeys, error) {
 	copy(tk.Index[:], pt[5+KeySize:5+2*KeySize])
 	copy(tk.Data[:], pt[5+2*KeySize:5+3*KeySize])
 	n := int(pt[head-1])
-	if n > maxRetired || len(pt) != head+n*KeySize {
+	end := head + n*KeySize
+	if n > maxRetired || len(pt) < end {
 		return tk, ErrUnreadable
 	}
-	for i := range n {
-		var k Key
-		copy(k[:], pt[head+i*KeySize:])
-		tk.Retired = append(tk.Retired, k)
+	tk.Retired = readKeys(pt[head:end], n)
+	if pt[0] == keyringFormat {
+		if len(pt) != end {
+			return tk, ErrUnreadable
+		}
+		return tk, nil
+	}
+	if len(pt) < end+1 {
+		return tk, ErrUnreadable
+	}
+	m := int(pt[end])
+	if m == 0 || len(pt) != end+1+m*KeySize+2 {
+		return tk, ErrUnreadable
+	}
+	tk.IndexNext = readKeys(pt[end+1:], m)
+	tk.IndexLow, tk.IndexWrite = int(pt[len(pt)-2]), int(pt[len(pt)-1])
+	if tk.IndexLow > tk.IndexWrite || tk.IndexWrite > m {
+		return tk, ErrUnreadable
 	}
 	return tk, nil
+}
+
+func readKeys(b []byte, n int) []Key {
+	var ks []Key
+	for i := range n {
+		var k Key
+		copy(k[:], b[i*KeySize:])
+		ks = append(ks, k)
+	}
+	return ks
 }
 
 // SealTenantKeys wraps a tenant's keyring with the master key.
@@ -133,4 +187,62 @@ func (tk TenantKeys) kek() Key {
 		return tk.Enc
 	}
 	return tk.Data
+}
+
+// IndexPhase is where a rotation of the index key stands.
+type IndexPhase int
+
+// The phases a rotation of the index key goes through, in order.
+const (
+	IndexSteady    IndexPhase = iota // one version, looked up and written
+	IndexAnnounced                   // a new key: both versions looked up, the old one written
+	IndexSwitched                    // both looked up, the new one written
+)
+
+// IndexPhase returns where a rotation of the index key stands.
+func (tk TenantKeys) IndexPhase() IndexPhase {
+	switch top := len(tk.IndexNext); {
+	case tk.IndexWrite < top:
+		return IndexAnnounced
+	case tk.IndexLow < top:
+		return IndexSwitched
+	}
+	return IndexSteady
+}
+
+// AnnounceIndex returns the keyring with a fresh index key of the next
+// version, looked up but not yet written: servers must all look values up
+// in both versions before any of them writes the new one.
+func (tk TenantKeys) AnnounceIndex() (TenantKeys, error) {
+	if tk.IndexPhase() != IndexSteady {
+		return tk, errors.New("vault: a rotation of the index key is already running")
+	}
+	if len(tk.IndexNext) >= MaxIndexVersion {
+		return tk, errors.New("vault: the index key has been rotated as often as stored forms can say")
+	}
+	k, err := NewKey()
+	if err != nil {
+		return tk, err
+	}
+	out := tk
+	out.IndexNext = append(append([]Key(nil), tk.IndexNext...), k)
+	out.Version = tk.Version + 1
+	return out, nil
+}
+
+// SwitchIndex returns the announced keyring writing the new version.
+func (tk TenantKeys) SwitchIndex() TenantKeys {
+	out := tk
+	out.IndexWrite = len(tk.IndexNext)
+	out.Version = tk.Version + 1
+	return out
+}
+
+// SettleIndex returns the keyring looking up the new version only, once
+// every stored value is in it.
+func (tk TenantKeys) SettleIndex() TenantKeys {
+	out := tk
+	out.IndexLow, out.IndexWrite = len(tk.IndexNext), len(tk.IndexNext)
+	out.Version = tk.Version + 1
+	return out
 }

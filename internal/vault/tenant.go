@@ -22,6 +22,15 @@ type TenantKeys struct {
 	// Retired data keys still open contact keys wrapped before a rotation,
 	// while the rotation rewraps them; they never wrap.
 	Retired []Key
+	// IndexNext are the index keys of later index versions: version v ≥ 1
+	// of a blind index is HMAC(IndexNext[v-1], version v-1), so that a
+	// rotation computes every stored value's new form from the value alone
+	// (index_chain.go).
+	IndexNext []Key
+	// IndexLow is the oldest version lookups still try, IndexWrite the
+	// version written. Both equal len(IndexNext) but while a rotation of
+	// the index key runs.
+	IndexLow, IndexWrite int
 }
 
 func tenantAAD(tenantID string) []byte { return []byte("consentgate/tenant-keys/v1|" + tenantID) }
