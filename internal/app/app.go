@@ -117,6 +117,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("reading the store's clock: %w", err)
 	}
+	// The index asks the service for a tenant's index keys when it meets
+	// a blind index of a version it does not hold yet (a rotation).
+	ix.SetKeySource(svc.TenantIndexChain)
 	seq, err := ix.Load(ctx, st)
 	if err != nil {
 		svc.Close()

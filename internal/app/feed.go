@@ -388,7 +388,7 @@ func (f *feed) fetchChanged(ctx context.Context, tx store.Tx) (more bool, err er
 		xs := make([]index.Identifier, len(c.Identifiers))
 		for i, x := range c.Identifiers {
 			xs[i].Kind = x.Kind
-			copy(xs[i].BlindIndex[:], x.BlindIndex)
+			xs[i].BlindIndex = x.BlindIndex
 		}
 		if f.ix.HasContact(c.Contact.TenantID, id) {
 			f.ix.ReplaceIdentifiers(c.Contact.TenantID, id, xs)
@@ -463,7 +463,7 @@ func (f *feed) apply(ctx context.Context, tx store.Tx, e *store.ConsentEvent, la
 			xs := make([]index.Identifier, len(ids))
 			for i, x := range ids {
 				xs[i].Kind = x.Kind
-				copy(xs[i].BlindIndex[:], x.BlindIndex)
+				xs[i].BlindIndex = x.BlindIndex
 			}
 			f.ix.PutContact(e.TenantID, id, c.Restricted, xs)
 		} else if !errors.Is(err, store.ErrNotFound) {

@@ -59,8 +59,9 @@ func keysRotate(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	tenant := fs.String("tenant", "", "tenant name")
-	batch := fs.Int("batch", 500, "keys rewrapped per transaction")
+	batch := fs.Int("batch", 500, "keys rewrapped (or rows rewritten) per transaction")
 	settle := fs.Duration("settle", 0, "wait between publishing the new key and rewrapping (default: 2 × the servers' key cache TTL + 1s)")
+	indexKey := fs.Bool("index", false, "rotate the blind index key instead of the data key (rewrites every stored blind index and keyed hash)")
 	o, err := openService(ctx, fs, args, env)
 	if err != nil {
 		return err
@@ -73,10 +74,19 @@ func keysRotate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgress(env.Stderr, "rewrapping")
-	rep, err := o.svc.RotateTenantKey(ctx, tn.ID, service.RotateOptions{Batch: *batch, Settle: *settle,
-		Progress: func(n int) { bar.set(n, 0) }})
-	bar.done()
+	opt := service.RotateOptions{Batch: *batch, Settle: *settle}
+	var rep any
+	if *indexKey {
+		bar := newProgress(env.Stderr, "rewriting")
+		opt.Progress = func(n int) { bar.set(n, 0) }
+		rep, err = o.svc.RotateIndexKey(ctx, tn.ID, opt)
+		bar.done()
+	} else {
+		bar := newProgress(env.Stderr, "rewrapping")
+		opt.Progress = func(n int) { bar.set(n, 0) }
+		rep, err = o.svc.RotateTenantKey(ctx, tn.ID, opt)
+		bar.done()
+	}
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// TestPrivacyCommands: keys rotate, keys rotate-master (after which the old
+// TestPrivacyCommands: keys rotate (data and index keys), keys rotate-master (after which the old
 // master key is refused and the new one accepted), purge --dry-run and the
 // dsr commands run against a data directory.
 func TestPrivacyCommands(t *testing.T) {
@@ -36,6 +36,18 @@ func TestPrivacyCommands(t *testing.T) {
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.ToVersion != rep.FromVersion+2 {
 		t.Fatalf("keys rotate: %d %q %s", code, out, stderr)
+	}
+	code, out, stderr = run(t, "", "keys", "rotate", "--index", "--data", dir, "--tenant", "acme", "--settle", "10ms")
+	var irep struct {
+		From int `json:"from_index_version"`
+		To   int `json:"to_index_version"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &irep) != nil || irep.From != 0 || irep.To != 1 {
+		t.Fatalf("keys rotate --index: %d %q %s", code, out, stderr)
+	}
+	if code, out, _ = run(t, "", "keys", "rotate", "--index", "--data", dir, "--tenant", "acme", "--settle", "10ms"); code != 0 ||
+		json.Unmarshal([]byte(out), &irep) != nil || irep.From != 1 || irep.To != 2 {
+		t.Fatalf("keys rotate --index, twice: %d %q", code, out)
 	}
 	newKey := filepath.Join(t.TempDir(), "new.key")
 	if err := os.WriteFile(newKey, []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600); err != nil {

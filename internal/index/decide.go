@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -48,6 +49,9 @@ func (ix *Index) DecideContact(tenantID string, id ulid.ULID, purpose string, ch
 	if p == nil || !p.Allows(ch) {
 		return consent.Decision{Reason: consent.ReasonPurposeChannelNotAllowed}
 	}
+	if len(t.pending) > 0 {
+		return consent.Decision{Reason: consent.ReasonUnavailable}
+	}
 	ce := t.contacts[id]
 	if ce == nil {
 		return consent.Decision{Reason: consent.ReasonUnknownContact, Basis: p.Basis}
@@ -55,9 +59,10 @@ func (ix *Index) DecideContact(tenantID string, id ulid.ULID, purpose string, ch
 	return t.decide(p, id, ce, ch, now)
 }
 
-// DecideIdentifier decides for an identifier given by its blind index. It
-// also returns the contact the identifier belongs to (zero when none).
-func (ix *Index) DecideIdentifier(tenantID string, kind consent.IdentifierKind, bi BlindIndex, purpose string, ch consent.Channel, now time.Time) (consent.Decision, ulid.ULID) {
+// DecideIdentifier decides for an identifier given by its blind index at
+// the tenant's newest versions (vault.Forms). It also returns the contact
+// the identifier belongs to (zero when none).
+func (ix *Index) DecideIdentifier(tenantID string, kind consent.IdentifierKind, f vault.Forms, purpose string, ch consent.Channel, now time.Time) (consent.Decision, ulid.ULID) {
 	if !ix.ready.Load() {
 		return consent.Decision{Reason: consent.ReasonUnavailable}, ulid.ULID{}
 	}
@@ -68,9 +73,59 @@ func (ix *Index) DecideIdentifier(tenantID string, kind consent.IdentifierKind, 
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	return t.decideHash(kc, func(v int) (BlindIndex, bool) {
+		if h, ok := f.At(v); ok {
+			return h, true
+		}
+		// The caller's keys predate the chain adopted since: move the
+		// newest form it has forward rather than fail.
+		top, h := f.Newest()
+		if t.chain == nil || top > v {
+			return h, false
+		}
+		h, err := t.chain.ForwardHash(top, h, v)
+		return h, err == nil
+	}, purpose, ch, now)
+}
+
+// DecideStored decides for an identifier given by a stored form of its
+// blind index, of any version (a queued message's recipient).
+func (ix *Index) DecideStored(tenantID string, kind consent.IdentifierKind, form []byte, purpose string, ch consent.Channel, now time.Time) consent.Decision {
+	if !ix.ready.Load() {
+		return consent.Decision{Reason: consent.ReasonUnavailable}
+	}
+	t := ix.tenant(tenantID)
+	kc, ok := kindCode(kind)
+	if t == nil || !ok {
+		return consent.Decision{Reason: consent.ReasonPurposeChannelNotAllowed}
+	}
+	for {
+		ver, hs, err := ix.hashes(tenantID, t, [][]byte{form})
+		if err != nil {
+			return consent.Decision{Reason: consent.ReasonUnavailable}
+		}
+		t.mu.RLock()
+		if t.ver != ver {
+			t.mu.RUnlock()
+			continue
+		}
+		d, _ := t.decideHash(kc, func(v int) (BlindIndex, bool) { return hs[0], v == ver }, purpose, ch, now)
+		t.mu.RUnlock()
+		return d
+	}
+}
+
+// decideHash decides for the identifier whose hash at version v at(v)
+// gives; callers hold t.mu for reading. No hash at the tenant's version,
+// or updates waiting for a newer key, fail closed.
+func (t *tenant) decideHash(kc uint8, at func(int) (BlindIndex, bool), purpose string, ch consent.Channel, now time.Time) (consent.Decision, ulid.ULID) {
 	p := t.purposes[purpose]
 	if p == nil || !p.Allows(ch) {
 		return consent.Decision{Reason: consent.ReasonPurposeChannelNotAllowed}, ulid.ULID{}
+	}
+	bi, ok := at(t.ver)
+	if !ok || len(t.pending) > 0 {
+		return consent.Decision{Reason: consent.ReasonUnavailable}, ulid.ULID{}
 	}
 	id, known := t.identity[idKey{kind: kc, bi: bi}]
 	if !known {

@@ -17,6 +17,8 @@ const StatusErased consent.Status = "erased"
 // deletions, not a scan of the tenant's states.
 func (ix *Index) EraseContact(tenantID string, id ulid.ULID) {
 	t := ix.tenantForWrite(tenantID)
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ce := t.contacts[id]; ce != nil {
@@ -42,30 +44,29 @@ func (ix *Index) EraseContact(tenantID string, id ulid.ULID) {
 // ReplaceIdentifiers sets a contact's identifiers to ids (rectification):
 // identifiers it no longer has stop resolving to it.
 func (ix *Index) ReplaceIdentifiers(tenantID string, id ulid.ULID, ids []Identifier) {
-	t := ix.tenantForWrite(tenantID)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	ce := t.contacts[id]
-	if ce == nil {
-		ce = &contactEntry{}
-		t.contacts[id] = ce
-	}
-	for k := range uint8(len(ce.ids)) {
-		if ce.has&(1<<k) != 0 {
-			ik := idKey{kind: k, bi: ce.ids[k]}
-			if t.identity[ik] == id {
-				delete(t.identity, ik)
+	ix.update(tenantID, formsOf(ids), func(t *tenant, hs []BlindIndex) {
+		ce := t.contacts[id]
+		if ce == nil {
+			ce = &contactEntry{}
+			t.contacts[id] = ce
+		}
+		for k := range uint8(len(ce.ids)) {
+			if ce.has&(1<<k) != 0 {
+				ik := idKey{kind: k, bi: ce.ids[k]}
+				if t.identity[ik] == id {
+					delete(t.identity, ik)
+				}
 			}
 		}
-	}
-	ce.has, ce.ids = 0, [3]BlindIndex{}
-	for _, x := range ids {
-		k, ok := kindCode(x.Kind)
-		if !ok {
-			continue
+		ce.has, ce.ids = 0, [3]BlindIndex{}
+		for i, x := range ids {
+			k, ok := kindCode(x.Kind)
+			if !ok {
+				continue
+			}
+			ce.has |= 1 << k
+			ce.ids[k] = hs[i]
+			t.identity[idKey{kind: k, bi: hs[i]}] = id
 		}
-		ce.has |= 1 << k
-		ce.ids[k] = x.BlindIndex
-		t.identity[idKey{kind: k, bi: x.BlindIndex}] = id
-	}
+	}, func(ix *Index) { ix.ReplaceIdentifiers(tenantID, id, ids) })
 }

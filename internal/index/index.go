@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/oklog/ulid/v2"
 )
 
-// BlindIndex is the keyed hash of a normalised identifier.
+// BlindIndex is the keyed hash of a normalised identifier, at the tenant's
+// version of the index key chain (keys.go).
 type BlindIndex = [32]byte
 
 // Index is safe for concurrent use.
@@ -24,6 +26,7 @@ type Index struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenant
 	ready   atomic.Bool
+	keys    atomic.Pointer[KeySource]
 }
 
 // New returns an empty index that refuses decisions until MarkReady.
@@ -68,10 +71,14 @@ type supKey struct {
 type contactEntry struct {
 	restricted bool
 	has        uint8 // bit per identifier kind
+	moved      uint8 // bit per identifier kind moved by a rekey (keys.go)
 	ids        [3]BlindIndex
 }
 
 type tenant struct {
+	// wmu is held by every writer of identity, suppressed and contacts
+	// (and by a rekey, which reads them without mu); mu as usual.
+	wmu        sync.Mutex
 	mu         sync.RWMutex
 	purposes   map[string]*consent.Purpose
 	purposeIDs map[string]uint16
@@ -79,6 +86,12 @@ type tenant struct {
 	identity   map[idKey]ulid.ULID
 	contacts   map[ulid.ULID]*contactEntry
 	suppressed map[supKey]struct{}
+
+	// chain is the tenant's index key chain, ver the version of every
+	// hash above (keys.go); pending are updates waiting for a newer chain.
+	chain   *vault.IndexChain
+	ver     int
+	pending []func(*Index)
 }
 
 func newTenant() *tenant {

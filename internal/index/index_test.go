@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -22,11 +23,14 @@ func offers() *consent.Purpose {
 
 func newULID() ulid.ULID { return ulid.MustNew(ulid.Now(), rand.Reader) }
 
-func bi(s string) BlindIndex {
-	var b BlindIndex
-	copy(b[:], s)
-	return b
-}
+// testChain is a tenant's index key chain with no rotation: version 0.
+var testChain = vault.NewIndexChain(vault.TenantKeys{Index: vault.Key{7}})
+
+// bi is the stored form of an identifier's blind index.
+func bi(s string) []byte { return testChain.Forms("phone", s).Stored() }
+
+// fs is an identifier's blind index as a decision computes it.
+func fs(s string) vault.Forms { return testChain.Forms("phone", s) }
 
 func TestDecisions(t *testing.T) {
 	ix := New()
@@ -59,12 +63,12 @@ func TestDecisions(t *testing.T) {
 	check("unknown contact", ix.DecideContact("t1", newULID(), "offers", consent.SMS, now), false, consent.ReasonUnknownContact)
 	check("other tenant", ix.DecideContact("t2", c, "offers", consent.SMS, now), false, consent.ReasonPurposeChannelNotAllowed)
 
-	d, who := ix.DecideIdentifier("t1", consent.KindPhone, bi("phone-1"), "offers", consent.SMS, now)
+	d, who := ix.DecideIdentifier("t1", consent.KindPhone, fs("phone-1"), "offers", consent.SMS, now)
 	check("by identifier", d, true, consent.ReasonConsentGranted)
 	if who != c {
 		t.Errorf("identifier resolved to %v", who)
 	}
-	d, _ = ix.DecideIdentifier("t1", consent.KindPhone, bi("phone-2"), "offers", consent.SMS, now)
+	d, _ = ix.DecideIdentifier("t1", consent.KindPhone, fs("phone-2"), "offers", consent.SMS, now)
 	check("unknown identifier", d, false, consent.ReasonNoConsent)
 
 	// An older event arriving late does not undo the newer one.
@@ -74,7 +78,7 @@ func TestDecisions(t *testing.T) {
 	ix.Suppress("t1", consent.KindPhone, bi("phone-1"), "sms")
 	check("suppressed on sms", ix.DecideContact("t1", c, "offers", consent.SMS, now), false, consent.ReasonSuppressed)
 	ix.Suppress("t1", consent.KindPhone, bi("phone-9"), "all")
-	d, _ = ix.DecideIdentifier("t1", consent.KindPhone, bi("phone-9"), "offers", consent.SMS, now)
+	d, _ = ix.DecideIdentifier("t1", consent.KindPhone, fs("phone-9"), "offers", consent.SMS, now)
 	check("unknown identifier suppressed", d, false, consent.ReasonSuppressed)
 
 	c2 := newULID()

@@ -74,17 +74,13 @@ func (ix *Index) loadContacts(ctx context.Context, tx store.Tx) error {
 		if err != nil {
 			return fmt.Errorf("index: contact id %q: %w", x.ContactID, err)
 		}
-		var bi BlindIndex
-		copy(bi[:], x.BlindIndex)
-		ix.AddIdentifier(x.TenantID, id, Identifier{Kind: x.Kind, BlindIndex: bi})
+		ix.AddIdentifier(x.TenantID, id, Identifier{Kind: x.Kind, BlindIndex: x.BlindIndex})
 		return nil
 	}); err != nil {
 		return err
 	}
 	return tx.ScanSuppressions(ctx, func(s *store.Suppression) error {
-		var bi BlindIndex
-		copy(bi[:], s.BlindIndex)
-		ix.Suppress(s.TenantID, s.Kind, bi, s.Scope)
+		ix.Suppress(s.TenantID, s.Kind, s.BlindIndex, s.Scope)
 		return nil
 	})
 }

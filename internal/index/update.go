@@ -17,32 +17,39 @@ func (ix *Index) PutPurpose(tenantID string, p *consent.Purpose) {
 }
 
 // Identifier is a contact's identifier as the index knows it: kind and
-// blind index, never the value.
+// the stored form of its blind index (any version), never the value.
 type Identifier struct {
 	Kind       consent.IdentifierKind
-	BlindIndex BlindIndex
+	BlindIndex []byte
+}
+
+func formsOf(ids []Identifier) [][]byte {
+	fs := make([][]byte, len(ids))
+	for i, x := range ids {
+		fs[i] = x.BlindIndex
+	}
+	return fs
 }
 
 // PutContact adds or replaces a contact with its identifiers.
 func (ix *Index) PutContact(tenantID string, id ulid.ULID, restricted bool, ids []Identifier) {
-	t := ix.tenantForWrite(tenantID)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	ce := t.contacts[id]
-	if ce == nil {
-		ce = &contactEntry{}
-		t.contacts[id] = ce
-	}
-	ce.restricted = restricted
-	for _, x := range ids {
-		k, ok := kindCode(x.Kind)
-		if !ok {
-			continue
+	ix.update(tenantID, formsOf(ids), func(t *tenant, hs []BlindIndex) {
+		ce := t.contacts[id]
+		if ce == nil {
+			ce = &contactEntry{}
+			t.contacts[id] = ce
 		}
-		ce.has |= 1 << k
-		ce.ids[k] = x.BlindIndex
-		t.identity[idKey{kind: k, bi: x.BlindIndex}] = id
-	}
+		ce.restricted = restricted
+		for i, x := range ids {
+			k, ok := kindCode(x.Kind)
+			if !ok {
+				continue
+			}
+			ce.has |= 1 << k
+			ce.ids[k] = hs[i]
+			t.identity[idKey{kind: k, bi: hs[i]}] = id
+		}
+	}, func(ix *Index) { ix.PutContact(tenantID, id, restricted, ids) })
 }
 
 // AddIdentifier adds one identifier to a contact, creating the contact's
@@ -52,27 +59,28 @@ func (ix *Index) AddIdentifier(tenantID string, id ulid.ULID, x Identifier) {
 	if !ok {
 		return
 	}
-	t := ix.tenantForWrite(tenantID)
-	t.mu.Lock()
-	ce := t.contacts[id]
-	if ce == nil {
-		ce = &contactEntry{}
-		t.contacts[id] = ce
-	}
-	ce.has |= 1 << k
-	ce.ids[k] = x.BlindIndex
-	t.identity[idKey{kind: k, bi: x.BlindIndex}] = id
-	t.mu.Unlock()
+	ix.update(tenantID, [][]byte{x.BlindIndex}, func(t *tenant, hs []BlindIndex) {
+		ce := t.contacts[id]
+		if ce == nil {
+			ce = &contactEntry{}
+			t.contacts[id] = ce
+		}
+		ce.has |= 1 << k
+		ce.ids[k] = hs[0]
+		t.identity[idKey{kind: k, bi: hs[0]}] = id
+	}, func(ix *Index) { ix.AddIdentifier(tenantID, id, x) })
 }
 
 // SetRestricted records an Art. 18 restriction (or its lifting).
 func (ix *Index) SetRestricted(tenantID string, id ulid.ULID, restricted bool) {
 	t := ix.tenantForWrite(tenantID)
+	t.wmu.Lock()
 	t.mu.Lock()
 	if ce := t.contacts[id]; ce != nil {
 		ce.restricted = restricted
 	}
 	t.mu.Unlock()
+	t.wmu.Unlock()
 }
 
 // ApplyConsent moves (contact, purpose, channel) to state s unless the index
@@ -92,9 +100,9 @@ func (ix *Index) ApplyConsent(tenantID string, contact ulid.ULID, purpose string
 	t.mu.Unlock()
 }
 
-// Suppress adds an identifier to the suppression list for a scope ("all" or
-// a channel name).
-func (ix *Index) Suppress(tenantID string, kind consent.IdentifierKind, bi BlindIndex, scope string) {
+// Suppress adds an identifier, given by the stored form of its blind
+// index, to the suppression list for a scope ("all" or a channel name).
+func (ix *Index) Suppress(tenantID string, kind consent.IdentifierKind, form []byte, scope string) {
 	k, ok := kindCode(kind)
 	if !ok {
 		return
@@ -105,8 +113,7 @@ func (ix *Index) Suppress(tenantID string, kind consent.IdentifierKind, bi Blind
 			return
 		}
 	}
-	t := ix.tenantForWrite(tenantID)
-	t.mu.Lock()
-	t.suppressed[supKey{idKey: idKey{kind: k, bi: bi}, scope: sc}] = struct{}{}
-	t.mu.Unlock()
+	ix.update(tenantID, [][]byte{form}, func(t *tenant, hs []BlindIndex) {
+		t.suppressed[supKey{idKey: idKey{kind: k, bi: hs[0]}, scope: sc}] = struct{}{}
+	}, func(ix *Index) { ix.Suppress(tenantID, kind, form, scope) })
 }

@@ -49,7 +49,7 @@ type Reveal struct {
 type normalized struct {
 	kind  consent.IdentifierKind
 	value string
-	bi    index.BlindIndex
+	forms vault.Forms // its blind index (index_forms.go)
 }
 
 func (s *Service) normalize(tk *tenantKeys, kind consent.IdentifierKind, value string) (normalized, error) {
@@ -57,7 +57,7 @@ func (s *Service) normalize(tk *tenantKeys, kind consent.IdentifierKind, value s
 	if err != nil {
 		return normalized{}, &apperr.Error{Code: apperr.InvalidIdentifier, Message: string(kind) + ": " + err.Error()}
 	}
-	return normalized{kind: kind, value: v, bi: tk.blind.Sum(string(kind), v)}, nil
+	return normalized{kind: kind, value: v, forms: tk.forms(string(kind), v)}, nil
 }
 
 // CreateContact creates a contact with its identifiers, sealed, and returns
@@ -120,8 +120,8 @@ func (s *Service) CreateContact(ctx context.Context, pr auth.Principal, in Conta
 		if err != nil {
 			return "", err
 		}
-		ids[i] = store.Identifier{Kind: n.kind, BlindIndex: n.bi[:], Sealed: sealed}
-		idx[i] = index.Identifier{Kind: n.kind, BlindIndex: n.bi}
+		ids[i] = store.Identifier{Kind: n.kind, BlindIndex: n.forms.Stored(), Sealed: sealed}
+		idx[i] = index.Identifier{Kind: n.kind, BlindIndex: ids[i].BlindIndex}
 	}
 	ev, err := s.auditEvent(ctx, pr, auditRec{action: audit.ContactCreate, objectType: "contact", objectID: c.ID,
 		contactID: c.ID, fields: contactFields(c, ids)})
@@ -129,6 +129,9 @@ func (s *Service) CreateContact(ctx context.Context, pr auth.Principal, in Conta
 		return "", err
 	}
 	err = s.commit.do(ctx, func(tx store.Tx) error {
+		if err := claimIdentifiers(ctx, tx, tk, pr.TenantID, c.ID, ns); err != nil {
+			return err
+		}
 		if err := tx.CreateContact(ctx, c, ids); err != nil {
 			return err
 		}
@@ -247,7 +250,7 @@ func (s *Service) LookupContact(ctx context.Context, pr auth.Principal, kind con
 		return ContactView{}, err
 	}
 	return s.readContact(ctx, pr, audit.ContactLookup, rv, func(tx store.Tx) (string, error) {
-		return tx.FindContactID(ctx, pr.TenantID, kind, n.bi[:])
+		return findContactID(ctx, tx, pr.TenantID, kind, n.forms)
 	})
 }
 

@@ -92,7 +92,7 @@ func (s *Service) decide(ctx context.Context, pr auth.Principal, in DecisionInpu
 	if err != nil {
 		return consent.Decision{}, err
 	}
-	d, _ := s.index.DecideIdentifier(pr.TenantID, kind, n.bi, in.Purpose, ch, now)
+	d, _ := s.index.DecideIdentifier(pr.TenantID, kind, n.forms, in.Purpose, ch, now)
 	return d, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/store"
+	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -151,7 +152,7 @@ func (s *Service) CreateDSR(ctx context.Context, pr auth.Principal, in DSRInput)
 // person erased before returns the first certificate as prior.
 func (s *Service) resolveSubject(ctx context.Context, tenantID string, in DSRInput) (string, *store.ErasureCertificate, error) {
 	var kind consent.IdentifierKind
-	var bi []byte
+	var forms *vault.Forms
 	if in.Identifier != nil {
 		k, ok := consent.ParseIdentifierKind(in.Identifier.Kind)
 		if !ok {
@@ -165,7 +166,7 @@ func (s *Service) resolveSubject(ctx context.Context, tenantID string, in DSRInp
 		if err != nil {
 			return "", nil, err
 		}
-		kind, bi = k, n.bi[:]
+		kind, forms = k, &n.forms
 	} else if _, err := ulid.ParseStrict(in.ContactID); err != nil {
 		return "", nil, apperr.New(apperr.NotFound, "contact not found")
 	}
@@ -173,11 +174,11 @@ func (s *Service) resolveSubject(ctx context.Context, tenantID string, in DSRInp
 	var prior *store.ErasureCertificate
 	err := s.store.Read(ctx, func(tx store.Tx) error {
 		id = in.ContactID
-		if bi != nil {
+		if forms != nil {
 			var err error
-			id, err = tx.FindContactID(ctx, tenantID, kind, bi)
+			id, err = findContactID(ctx, tx, tenantID, kind, *forms)
 			if errors.Is(err, store.ErrNotFound) {
-				reason, rerr := tx.FindSuppressionReason(ctx, tenantID, string(kind), bi)
+				reason, rerr := findSuppressionReason(ctx, tx, tenantID, kind, *forms)
 				if rerr != nil || !strings.HasPrefix(reason, erasedReason) {
 					return err
 				}

@@ -15,6 +15,7 @@ import (
 	"github.com/consentgate/consentgate/internal/index"
 	"github.com/consentgate/consentgate/internal/ledger"
 	"github.com/consentgate/consentgate/internal/store"
+	"github.com/consentgate/consentgate/internal/vault"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -81,8 +82,12 @@ func (s *Service) erase(ctx context.Context, pr auth.Principal, r *store.DSR) (D
 	marker := &store.ConsentEvent{ID: ulid.Make().String(), TenantID: pr.TenantID, ContactID: r.ContactID,
 		Purpose: erasurePurpose, Channel: consent.Channel(erasureChannel), Status: index.StatusErased,
 		Source: ledger.SourceSystem, Actor: pr.KeyID, OccurredAt: now, RecordedAt: now}
+	tk, err := s.tenantKeys(ctx, pr.TenantID)
+	if err != nil {
+		return DSRView{}, err
+	}
 	err = s.commit.do(ctx, func(tx store.Tx) error {
-		_, ids, err := tx.GetContact(ctx, pr.TenantID, r.ContactID)
+		c, ids, err := tx.GetContact(ctx, pr.TenantID, r.ContactID)
 		if err != nil {
 			return err
 		}
@@ -97,9 +102,7 @@ func (s *Service) erase(ctx context.Context, pr auth.Principal, r *store.DSR) (D
 		suppressed = suppressed[:0]
 		for _, id := range ids {
 			rec.IdentifierKinds = append(rec.IdentifierKinds, string(id.Kind))
-			var bi index.BlindIndex
-			copy(bi[:], id.BlindIndex)
-			suppressed = append(suppressed, index.Identifier{Kind: id.Kind, BlindIndex: bi})
+			suppressed = append(suppressed, index.Identifier{Kind: id.Kind, BlindIndex: id.BlindIndex})
 			if err := tx.AddSuppression(ctx, &store.Suppression{TenantID: pr.TenantID, BlindIndex: id.BlindIndex, Kind: id.Kind,
 				Scope: "all", Reason: erasedReason + r.ContactID, CreatedAt: now}); err != nil {
 				return err
@@ -116,7 +119,7 @@ func (s *Service) erase(ctx context.Context, pr auth.Principal, r *store.DSR) (D
 		if err := tx.AppendConsentEvent(ctx, marker); err != nil {
 			return err
 		}
-		deleted, err := tx.EraseContact(ctx, pr.TenantID, r.ContactID)
+		deleted, err := tx.EraseContact(ctx, pr.TenantID, r.ContactID, otherForms(tk, c, ids))
 		if err != nil {
 			return err
 		}
@@ -157,4 +160,30 @@ func (s *Service) erase(ctx context.Context, pr auth.Principal, r *store.DSR) (D
 	}
 	s.log.InfoContext(ctx, "contact erased", "tenant", pr.TenantID, "contact", r.ContactID, "request", r.ID, "ledger_event", marker.ID)
 	return s.viewDSR(r), nil
+}
+
+// otherForms are the forms of a contact's identifiers that messages and
+// inbound records addressed to it may hold besides the stored ones: while
+// the index key rotates, a row written in the other version. They are
+// computed from the identifiers themselves, because a form cannot be
+// moved back a version; an identifier that does not open is moved
+// forward, which covers the rows written after it.
+func otherForms(tk *tenantKeys, c *store.Contact, ids []store.Identifier) [][]byte {
+	if !tk.chain.Rotating() {
+		return nil
+	}
+	ck, err := vault.OpenContactKey(tk.keys, c.TenantID, c.ID, c.WrappedKey)
+	var out [][]byte
+	for _, id := range ids {
+		if err == nil {
+			if v, oerr := ck.Open(string(id.Kind), id.Sealed); oerr == nil {
+				out = append(out, tk.forms(string(id.Kind), string(v)).Lookups()...)
+				continue
+			}
+		}
+		if h, ferr := tk.chain.Forward(id.BlindIndex, tk.chain.Top()); ferr == nil {
+			out = append(out, vault.EncodeIndexForm(tk.chain.Top(), h))
+		}
+	}
+	return out
 }

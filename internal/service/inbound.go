@@ -110,11 +110,11 @@ func (s *Service) HandleInbound(ctx context.Context, sn *store.Sender, msg inbou
 		// gateway's own clock is the fallback.
 		received = now
 	}
-	th := tk.blind.Sum("inbound-text", msg.Text)
+	th := tk.forms("inbound-text", msg.Text).Stored()
 	j := &inboundJob{ctx: ctx, s: s, sn: sn, msg: msg, tk: tk, from: from, cls: cls, received: received,
 		window: s.inboundConfig().ConfirmWindow,
 		im: &store.InboundMessage{ID: ulid.Make().String(), TenantID: sn.TenantID, Channel: msg.Channel,
-			ProviderID: msg.ProviderID, SenderID: sn.ID, FromIndex: from.bi[:], TextHash: th[:], TextLen: len(msg.Text),
+			ProviderID: msg.ProviderID, SenderID: sn.ID, FromIndex: from.forms.Stored(), TextHash: th, TextLen: len(msg.Text),
 			ReceivedAt: received, RecordedAt: now}}
 	err = s.commit.do(ctx, j.run, j.apply)
 	if errors.Is(err, errDuplicate) {
@@ -203,7 +203,7 @@ func (j *inboundJob) run(tx store.Tx) error {
 func (j *inboundJob) load(tx store.Tx) (keywordflow.Input, map[string]*consent.Purpose, error) {
 	ctx, tenantID, ch := j.ctx, j.sn.TenantID, j.msg.Channel
 	in := keywordflow.Input{Now: j.s.now(), ConfirmWindow: j.window}
-	id, err := tx.FindContactID(ctx, tenantID, j.from.kind, j.from.bi[:])
+	id, err := findContactID(ctx, tx, tenantID, j.from.kind, j.from.forms)
 	switch {
 	case err == nil:
 		c, _, err := tx.GetContact(ctx, tenantID, id)
@@ -282,7 +282,10 @@ func (j *inboundJob) createContact(tx store.Tx, lang string) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.CreateContact(j.ctx, c, []store.Identifier{{Kind: j.from.kind, BlindIndex: j.from.bi[:], Sealed: sealed}}); err != nil {
+	if err := claimIdentifiers(j.ctx, tx, j.tk, tenantID, c.ID, []normalized{j.from}); err != nil {
+		return err
+	}
+	if err := tx.CreateContact(j.ctx, c, []store.Identifier{{Kind: j.from.kind, BlindIndex: j.from.forms.Stored(), Sealed: sealed}}); err != nil {
 		return err
 	}
 	j.contact, j.ck, j.created = c, ck, true
@@ -377,7 +380,7 @@ func (j *inboundJob) reply(tx store.Tx, plan keywordflow.Plan, byKey map[string]
 	} else {
 		// A HELP (or a YES with nothing pending) from a number that is not
 		// a contact: answer it without creating one.
-		rep.To, rep.ToKind, rep.ToBlindIndex = j.from.value, j.from.kind, j.from.bi[:]
+		rep.To, rep.ToKind, rep.ToBlindIndex = j.from.value, j.from.kind, j.from.forms.Stored()
 	}
 	if err := tx.Unit(ctx, func(tx store.Tx) error { return s.replies.QueueReply(ctx, tx, rep) }); err != nil {
 		s.log.Error("reply could not be queued; the consent change stands", "tenant", tenantID, "inbound", j.im.ID, "kind", plan.Reply, "err", err)
@@ -392,7 +395,7 @@ func (j *inboundJob) apply() {
 	tenantID := j.sn.TenantID
 	if j.created {
 		id, _ := ulid.ParseStrict(j.contact.ID)
-		j.s.index.PutContact(tenantID, id, false, []index.Identifier{{Kind: j.from.kind, BlindIndex: j.from.bi}})
+		j.s.index.PutContact(tenantID, id, false, []index.Identifier{{Kind: j.from.kind, BlindIndex: j.from.forms.Stored()}})
 	}
 	for _, e := range j.events {
 		id, _ := ulid.ParseStrict(e.ContactID)

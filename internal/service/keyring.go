@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/consentgate/consentgate/internal/apperr"
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/consentgate/consentgate/internal/vault"
 )
@@ -43,21 +45,29 @@ func (s *Service) tenantKeyTTL() time.Duration {
 	return defaultTenantKeyTTL
 }
 
-// cacheTenantKeys puts a tenant's keys in the cache. The blind indexer of
-// prev is kept when the index key did not change, so its pooled HMAC states
-// survive a data-key rotation.
+// cacheTenantKeys puts a tenant's keys in the cache. The index key chain
+// of prev is kept when the index keys did not change, so its pooled HMAC
+// states survive a data-key rotation. The decision index adopts the chain
+// after the cache does: a decision computed with the new keys finds the
+// index in the version before, one computed with the old keys is moved
+// forward by the index (index.SetChain).
 func (s *Service) cacheTenantKeys(tenantID string, keys vault.TenantKeys, wrapped []byte, prev *tenantKeys) *tenantKeys {
 	tk := &tenantKeys{keys: keys, wrapped: bytes.Clone(wrapped)}
-	if prev != nil && prev.keys.Index == keys.Index {
-		tk.blind = prev.blind
+	if prev != nil && sameIndexKeys(prev.keys, keys) {
+		tk.chain = prev.chain
 	} else {
-		tk.blind = vault.NewBlindIndexer(keys.Index)
+		tk.chain = vault.NewIndexChain(keys)
 	}
 	tk.checked.Store(time.Now().UnixNano())
 	s.tenantsMu.Lock()
 	s.tenants[tenantID] = tk
 	s.tenantsMu.Unlock()
+	s.index.SetChain(tenantID, tk.chain)
 	return tk
+}
+
+func sameIndexKeys(a, b vault.TenantKeys) bool {
+	return a.Index == b.Index && slices.Equal(a.IndexNext, b.IndexNext) && a.IndexLow == b.IndexLow && a.IndexWrite == b.IndexWrite
 }
 
 // recheckTenantKeys compares the cached keyring with the stored one and
@@ -129,9 +139,12 @@ func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt Rota
 		opt.Settle = 2*s.tenantKeyTTL() + time.Second
 	}
 	rep := RotateReport{TenantID: tenantID}
-	ring, err := s.storedKeyring(ctx, tenantID)
+	ring, wrapped, err := s.storedKeyring(ctx, tenantID)
 	if err != nil {
 		return rep, err
+	}
+	if ring.IndexPhase() != vault.IndexSteady {
+		return rep, apperr.New(apperr.Conflict, "a rotation of the index key is running: finish it first (keys rotate --index)")
 	}
 	rep.FromVersion = ring.Version
 	if len(ring.Retired) > 0 {
@@ -140,7 +153,7 @@ func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt Rota
 		if ring, err = ring.RotateData(); err != nil {
 			return rep, err
 		}
-		if err := s.publishKeyring(ctx, tenantID, ring); err != nil {
+		if wrapped, err = s.publishKeyring(ctx, tenantID, wrapped, ring); err != nil {
 			return rep, err
 		}
 	}
@@ -209,7 +222,7 @@ func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt Rota
 		}
 	}
 	ring = ring.Retire()
-	if err := s.publishKeyring(ctx, tenantID, ring); err != nil {
+	if _, err := s.publishKeyring(ctx, tenantID, wrapped, ring); err != nil {
 		return rep, err
 	}
 	rep.ToVersion = ring.Version
@@ -219,35 +232,55 @@ func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt Rota
 }
 
 // storedKeyring reads and opens a tenant's keyring from the store, never
-// from the cache: a rotation must build on what is stored.
-func (s *Service) storedKeyring(ctx context.Context, tenantID string) (vault.TenantKeys, error) {
+// from the cache: a rotation must build on what is stored. It also returns
+// the sealed keyring, which publishKeyring expects to replace.
+func (s *Service) storedKeyring(ctx context.Context, tenantID string) (vault.TenantKeys, []byte, error) {
 	var tn *store.Tenant
 	if err := s.store.Read(ctx, func(tx store.Tx) (err error) {
 		tn, err = tx.GetTenant(ctx, tenantID)
 		return err
 	}); err != nil {
-		return vault.TenantKeys{}, storeErr(err, "tenant")
+		return vault.TenantKeys{}, nil, storeErr(err, "tenant")
 	}
 	ring, err := vault.OpenTenantKeys(s.master, tenantID, tn.WrappedKey)
 	if err != nil {
-		return ring, fmt.Errorf("the master key does not open the keys of tenant %q", tn.Name)
+		return ring, nil, fmt.Errorf("the master key does not open the keys of tenant %q", tn.Name)
 	}
-	return ring, nil
+	return ring, tn.WrappedKey, nil
 }
 
-func (s *Service) publishKeyring(ctx context.Context, tenantID string, ring vault.TenantKeys) error {
+// errKeyringChanged is returned when the stored keyring is not the one a
+// rotation built on: another rotation (or rotate-master) ran meanwhile,
+// and writing over it would lose its keys.
+var errKeyringChanged = apperr.New(apperr.Conflict, "the tenant's keyring changed while this rotation ran (another rotation?); run it again")
+
+// publishKeyring replaces the stored keyring prev with ring, and returns
+// the new sealed keyring.
+func (s *Service) publishKeyring(ctx context.Context, tenantID string, prev []byte, ring vault.TenantKeys) ([]byte, error) {
 	wrapped, err := vault.SealTenantKeys(s.master, tenantID, ring)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.store.Write(ctx, func(tx store.Tx) error { return tx.UpdateTenantKey(ctx, tenantID, wrapped) }); err != nil {
-		return storeErr(err, "tenant")
+	if err := s.store.Write(ctx, func(tx store.Tx) error {
+		tn, err := tx.GetTenant(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(tn.WrappedKey, prev) {
+			return errKeyringChanged
+		}
+		return tx.UpdateTenantKey(ctx, tenantID, wrapped)
+	}); err != nil {
+		if errors.Is(err, errKeyringChanged) {
+			return nil, err
+		}
+		return nil, storeErr(err, "tenant")
 	}
 	s.tenantsMu.RLock()
-	prev := s.tenants[tenantID]
+	cached := s.tenants[tenantID]
 	s.tenantsMu.RUnlock()
-	s.cacheTenantKeys(tenantID, ring, wrapped, prev)
-	return nil
+	s.cacheTenantKeys(tenantID, ring, wrapped, cached)
+	return wrapped, nil
 }
 
 // MasterRotateReport says what rotate-master did.

@@ -97,10 +97,11 @@ type prepared struct {
 	purpose  *consent.Purpose
 	kind     consent.IdentifierKind // "" when addressed by contact id
 	value    string                 // normalised identifier, or the contact id
-	bi       [32]byte
-	contact  string // contact id when the recipient is a contact
+	bi       []byte                 // stored form of the recipient's blind index
+	contact  string                 // contact id when the recipient is a contact
 	decision consent.Decision
-	reqHash  []byte
+	reqHash  []byte      // stored form of the request's keyed digest
+	reqForms vault.Forms // and its forms to compare a stored one with
 	idemKey  string
 }
 
@@ -187,7 +188,7 @@ func (s *Service) replay(ctx context.Context, pr auth.Principal, p *prepared) (M
 	if err != nil {
 		return MessageView{}, true, storeErr(err, "message")
 	}
-	if string(m.RequestHash) != string(p.reqHash) {
+	if !p.reqForms.Matches(m.RequestHash) {
 		return MessageView{}, true, apperr.New(apperr.IdempotencyReused, "this Idempotency-Key was used for a different request")
 	}
 	return viewMessage(m, evs), true, nil
@@ -243,8 +244,8 @@ func (s *Service) prepareSend(ctx context.Context, pr auth.Principal, in SendInp
 			return nil, err
 		}
 		var who ulid.ULID
-		p.kind, p.value, p.bi = kind, n.value, n.bi
-		p.decision, who = s.index.DecideIdentifier(pr.TenantID, kind, n.bi, p.purpose.Key, ch, now)
+		p.kind, p.value, p.bi = kind, n.value, n.forms.Stored()
+		p.decision, who = s.index.DecideIdentifier(pr.TenantID, kind, n.forms, p.purpose.Key, ch, now)
 		if who != (ulid.ULID{}) {
 			p.contact = who.String()
 		}
@@ -258,8 +259,8 @@ func (s *Service) prepareSend(ctx context.Context, pr auth.Principal, in SendInp
 			return nil, err
 		}
 		raw, _ := json.Marshal(in)
-		sum := tk.blind.Sum("idempotency-request", string(raw))
-		p.reqHash = sum[:]
+		p.reqForms = tk.forms("idempotency-request", string(raw))
+		p.reqHash = p.reqForms.Stored()
 	}
 	return p, nil
 }
@@ -317,7 +318,7 @@ func (s *Service) sealMessage(ctx context.Context, tx store.Tx, pr auth.Principa
 	}
 	now := s.now().Truncate(time.Microsecond) // what the store keeps, so a replay shows the same times
 	m := &store.Message{ID: ulid.Make().String(), TenantID: pr.TenantID, ContactID: p.contact, Kind: store.MessageKindSend,
-		Purpose: p.purpose.Key, Channel: p.ch, Sender: p.in.Sender, RecipientKind: p.kind, RecipientIndex: p.bi[:],
+		Purpose: p.purpose.Key, Channel: p.ch, Sender: p.in.Sender, RecipientKind: p.kind, RecipientIndex: p.bi,
 		Status: store.MessageQueued, Reason: p.decision.Reason, Basis: p.decision.Basis, ConsentEventID: p.decision.EventID,
 		IdempotencyKey: p.idemKey, RequestHash: p.reqHash, DueAt: now, CreatedAt: now, UpdatedAt: now}
 	env := envelope{To: p.value, Subject: p.in.Subject}
@@ -360,8 +361,7 @@ func (s *Service) sealMessage(ctx context.Context, tx store.Tx, pr auth.Principa
 	}
 	env.Body, env.Headers = s.withOptOut(tk, m, p.purpose, body, locale)
 	m.BodyLen = len(env.Body)
-	bh := tk.blind.Sum("message-body", env.Body)
-	m.BodyHash = bh[:]
+	m.BodyHash = tk.forms("message-body", env.Body).Stored()
 	raw, err := json.Marshal(env)
 	if err != nil {
 		return nil, err

@@ -116,7 +116,7 @@ func (s *Service) withOptOut(tk *tenantKeys, m *store.Message, p *consent.Purpos
 // personal data, only pseudonymous ids, and works for as long as the
 // message's metadata is kept.
 func unsubscribeToken(tk *tenantKeys, tenantID, messageID string) string {
-	mac := tk.blind.Sum("unsubscribe-link", tenantID+"|"+messageID)
+	mac := tk.chain.Base().Sum("unsubscribe-link", tenantID+"|"+messageID)
 	return tenantID + "." + messageID + "." + base64.RawURLEncoding.EncodeToString(mac[:16])
 }
 

@@ -36,11 +36,8 @@ func (s *Service) Recheck(m *store.Message) consent.Decision {
 		return consent.Decision{Allowed: true, Reason: ReasonReply}
 	}
 	now := s.now()
-	if len(m.RecipientIndex) == 32 && m.RecipientKind != "" {
-		var bi [32]byte
-		copy(bi[:], m.RecipientIndex)
-		d, _ := s.index.DecideIdentifier(m.TenantID, m.RecipientKind, bi, m.Purpose, m.Channel, now)
-		return d
+	if len(m.RecipientIndex) > 0 && m.RecipientKind != "" {
+		return s.index.DecideStored(m.TenantID, m.RecipientKind, m.RecipientIndex, m.Purpose, m.Channel, now)
 	}
 	id, err := ulid.ParseStrict(m.ContactID)
 	if err != nil {
@@ -209,8 +206,7 @@ func (s *Service) ReplyMessage(ctx context.Context, tx store.Tx, r Reply) (*stor
 		}
 	}
 	m.BodyLen = len(env.Body)
-	bh := tk.blind.Sum("message-body", env.Body)
-	m.BodyHash = bh[:]
+	m.BodyHash = tk.forms("message-body", env.Body).Stored()
 	raw, _ := json.Marshal(env)
 	if m.Sealed, err = ck.Seal(envelopeField(m.ID), raw); err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func receiptToken(tk *tenantKeys, tenantID, eventID string) string {
 	if err1 != nil || err2 != nil {
 		return ""
 	}
-	mac := tk.blind.Sum("receipt-link", tenantID+"|"+eventID)
+	mac := tk.chain.Base().Sum("receipt-link", tenantID+"|"+eventID)
 	b := append(append(append(make([]byte, 0, 42), t[:]...), e[:]...), mac[:10]...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -75,6 +75,7 @@ func (s *Service) rectify(ctx context.Context, pr auth.Principal, r *store.DSR, 
 			return apperr.Wrap(err, apperr.Internal, "contact key unreadable")
 		}
 		var newIDs []store.Identifier
+		var claimed []normalized
 		if len(repl) > 0 {
 			for _, id := range ids {
 				if _, ok := repl[id.Kind]; !ok {
@@ -90,7 +91,8 @@ func (s *Service) rectify(ctx context.Context, pr auth.Principal, r *store.DSR, 
 				if err != nil {
 					return err
 				}
-				newIDs = append(newIDs, store.Identifier{Kind: kind, BlindIndex: n.bi[:], Sealed: sealed})
+				newIDs = append(newIDs, store.Identifier{Kind: kind, BlindIndex: n.forms.Stored(), Sealed: sealed})
+				claimed = append(claimed, *n)
 			}
 			if len(newIDs) == 0 {
 				return apperr.New(apperr.InvalidDSR, "a contact keeps at least one identifier; erase it instead")
@@ -133,13 +135,14 @@ func (s *Service) rectify(ctx context.Context, pr auth.Principal, r *store.DSR, 
 		}
 		slices.Sort(fields)
 		c.UpdatedAt = s.now()
+		if err := claimIdentifiers(ctx, tx, tk, pr.TenantID, c.ID, claimed); err != nil {
+			return err
+		}
 		if err := tx.UpdateContact(ctx, c, newIDs); err != nil {
 			return err
 		}
 		for _, id := range newIDs {
-			var bi index.BlindIndex
-			copy(bi[:], id.BlindIndex)
-			idx = append(idx, index.Identifier{Kind: id.Kind, BlindIndex: bi})
+			idx = append(idx, index.Identifier{Kind: id.Kind, BlindIndex: id.BlindIndex})
 		}
 		cur, err := tx.CurrentConsents(ctx, pr.TenantID, r.ContactID)
 		if err != nil {

@@ -237,10 +237,13 @@ func (s *Service) userByEmail(ctx context.Context, tenantID, email string) (*sto
 	if err != nil {
 		return nil, err
 	}
-	bi := tk.blind.Sum(userEmailKind, email)
 	var u *store.User
 	err = s.store.Read(ctx, func(tx store.Tx) (err error) {
-		u, err = tx.GetUserByEmail(ctx, tenantID, bi[:])
+		for _, form := range tk.forms(userEmailKind, email).Lookups() {
+			if u, err = tx.GetUserByEmail(ctx, tenantID, form); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {

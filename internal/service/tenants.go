@@ -22,10 +22,10 @@ import (
 // rotation run by another process reaches this one within that time.
 type tenantKeys struct {
 	keys    vault.TenantKeys
-	blind   *vault.BlindIndexer
-	wrapped []byte       // the sealed keyring these keys came from
-	checked atomic.Int64 // unix nanoseconds of the last comparison with the store
-	busy    atomic.Bool  // one request at a time checks the store
+	chain   *vault.IndexChain // the blind index's keys (index_forms.go)
+	wrapped []byte            // the sealed keyring these keys came from
+	checked atomic.Int64      // unix nanoseconds of the last comparison with the store
+	busy    atomic.Bool       // one request at a time checks the store
 }
 
 func (s *Service) tenantKeys(ctx context.Context, tenantID string) (*tenantKeys, error) {

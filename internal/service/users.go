@@ -80,8 +80,8 @@ func (s *Service) CreateUser(ctx context.Context, pr auth.Principal, in UserInpu
 		return UserView{}, err
 	}
 	u := &store.User{ID: ulid.Make().String(), TenantID: pr.TenantID, Role: string(role), PasswordHash: hash, CreatedAt: s.now()}
-	bi := tk.blind.Sum(userEmailKind, email)
-	u.EmailIndex = bi[:]
+	forms := tk.forms(userEmailKind, email)
+	u.EmailIndex = forms.Stored()
 	if u.EmailSealed, err = vault.Seal(ek, []byte(email), userEmailAAD(u.TenantID, u.ID)); err != nil {
 		return UserView{}, err
 	}
@@ -91,6 +91,21 @@ func (s *Service) CreateUser(ctx context.Context, pr auth.Principal, in UserInpu
 		return UserView{}, err
 	}
 	err = s.commit.do(ctx, func(tx store.Tx) error {
+		// While the index key rotates, the address may be stored in the
+		// other form, where the unique index does not see it.
+		if tk.chain.Rotating() {
+			low, _ := forms.At(tk.chain.Low())
+			if err := tx.LockBlindIndex(ctx, pr.TenantID, append([]byte(userEmailKind+"|"), low[:]...)); err != nil {
+				return err
+			}
+		}
+		for _, form := range forms.Lookups()[1:] {
+			if _, err := tx.GetUserByEmail(ctx, pr.TenantID, form); err == nil {
+				return store.ErrConflict
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ import (
 const whatsappVerifyPrefix = "cgv_"
 
 func whatsappVerifyToken(tk *tenantKeys, tenantID string) string {
-	mac := tk.blind.Sum("whatsapp-verify-token", tenantID)
+	mac := tk.chain.Base().Sum("whatsapp-verify-token", tenantID)
 	return whatsappVerifyPrefix + tenantID + "_" + base64.RawURLEncoding.EncodeToString(mac[:16])
 }
 

@@ -124,9 +124,11 @@ type PrivacyStore interface {
 	// identifiers, the projection of its consent states, the sealed
 	// evidence of its consent events (the events stay: they carry no
 	// personal data and the ledger sequences them), and the message and
-	// inbound rows of the contact or addressed to its blind indexes. It
-	// returns the rows it removed per kind.
-	EraseContact(ctx context.Context, tenantID, contactID string) (map[string]int, error)
+	// inbound rows of the contact or addressed to its blind indexes. forms
+	// are further stored forms of its identifiers to match messages and
+	// inbound rows by: while the index key rotates, a row can hold another
+	// form than the identifier's. It returns the rows it removed per kind.
+	EraseContact(ctx context.Context, tenantID, contactID string, forms [][]byte) (map[string]int, error)
 	CreateErasureCertificate(ctx context.Context, c *ErasureCertificate) error
 	GetErasureCertificate(ctx context.Context, tenantID, contactID string) (*ErasureCertificate, error)
 	// FindSuppressionReason returns the reason an identifier is suppressed

@@ -120,6 +120,7 @@ type Tx interface {
 	InboundStore
 	MessageStore
 	PrivacyStore
+	BlindStore
 	AccessStore
 	SessionStore
 	RecordsStore

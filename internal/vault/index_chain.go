@@ -126,13 +126,7 @@ func (c *IndexChain) Forward(stored []byte, to int) ([32]byte, error) {
 	if !ok {
 		return h, ErrUnreadable
 	}
-	if v > to || to > len(c.next) {
-		return h, ErrNewerIndexForm
-	}
-	for ; v < to; v++ {
-		h = c.next[v].sum(h[:])
-	}
-	return h, nil
+	return c.ForwardHash(v, h, to)
 }
 
 // ForwardStored returns a stored form at the version written, and whether
@@ -167,6 +161,9 @@ func (f Forms) At(v int) ([32]byte, bool) {
 	return [32]byte{}, false
 }
 
+// Newest returns the newest version held and the hash at it.
+func (f Forms) Newest() (int, [32]byte) { return f.top, f.cur }
+
 // Stored is the form to write.
 func (f Forms) Stored() []byte {
 	h, _ := f.At(f.write)
@@ -195,4 +192,15 @@ func (f Forms) Matches(stored []byte) bool {
 	}
 	want, _ := f.At(v)
 	return hmac.Equal(h[:], want[:])
+}
+
+// ForwardHash returns hash h of version v at version to.
+func (c *IndexChain) ForwardHash(v int, h [32]byte, to int) ([32]byte, error) {
+	if v > to || to > len(c.next) || v < 0 {
+		return h, ErrNewerIndexForm
+	}
+	for ; v < to; v++ {
+		h = c.next[v].sum(h[:])
+	}
+	return h, nil
 }

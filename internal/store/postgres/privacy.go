@@ -108,19 +108,27 @@ func (t *tx) SetRestricted(ctx context.Context, tenantID, contactID string, rest
 	return oneRow(t.exec(ctx, qSetRestricted, restricted, us(at), tenantID, contactID))
 }
 
-func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string) (map[string]int, error) {
+func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string, forms [][]byte) (map[string]int, error) {
 	if _, _, err := t.GetContact(ctx, tenantID, contactID); err != nil {
 		return nil, err
+	}
+	// Empty forms are left out (no row holds one), and none is an empty
+	// array rather than NULL.
+	fs := make([][]byte, 0, len(forms))
+	for _, f := range forms {
+		if len(f) > 0 {
+			fs = append(fs, f)
+		}
 	}
 	steps := []struct {
 		name string
 		q    string
 		args []any
 	}{
-		{"inbound_forwards", qEraseForwards, []any{tenantID, tenantID, contactID, tenantID, contactID}},
-		{"inbound_messages", qEraseInbound, []any{tenantID, contactID, tenantID, contactID}},
-		{"message_events", qEraseMsgEvents, []any{tenantID, contactID, tenantID, contactID}},
-		{"messages", qEraseMessages, []any{tenantID, contactID, tenantID, contactID}},
+		{"inbound_forwards", qEraseForwards, []any{tenantID, tenantID, contactID, tenantID, contactID, fs}},
+		{"inbound_messages", qEraseInbound, []any{tenantID, contactID, tenantID, contactID, fs}},
+		{"message_events", qEraseMsgEvents, []any{tenantID, contactID, tenantID, contactID, fs}},
+		{"messages", qEraseMessages, []any{tenantID, contactID, tenantID, contactID, fs}},
 		{"keyword_stops", qEraseStops, []any{tenantID, contactID}},
 		{"consent_states", qEraseCurrent, []any{tenantID, contactID}},
 		{"consent_evidence", qEraseEvidence, []any{tenantID, contactID}},

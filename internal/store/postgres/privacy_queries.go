@@ -33,16 +33,22 @@ const (
 	// use the partial indexes on contact_id. The contact's blind indexes are read
 	// before its identifiers go, so that rows addressed to the person
 	// without naming the contact (a message to the number, an inbound
-	// message from it) go too.
+	// message from it) go too, and so do rows holding one of the further
+	// forms the caller passes (an array): while the index key rotates, a
+	// row can hold another form than the identifier's.
 	qEraseForwards = `DELETE FROM inbound_forwards WHERE tenant_id = $1 AND inbound_id IN (
 		SELECT id FROM inbound_messages WHERE tenant_id = $2 AND ((contact_id = $3 AND contact_id <> '') OR from_index IN (
-			SELECT blind_index FROM contact_identifiers WHERE tenant_id = $4 AND contact_id = $5)))`
+			SELECT blind_index FROM contact_identifiers WHERE tenant_id = $4 AND contact_id = $5
+			UNION ALL SELECT unnest($6::bytea[]))))`
 	qEraseInbound = `DELETE FROM inbound_messages WHERE tenant_id = $1 AND ((contact_id = $2 AND contact_id <> '') OR from_index IN (
-		SELECT blind_index FROM contact_identifiers WHERE tenant_id = $3 AND contact_id = $4))`
+		SELECT blind_index FROM contact_identifiers WHERE tenant_id = $3 AND contact_id = $4
+		UNION ALL SELECT unnest($5::bytea[])))`
 	qEraseMsgEvents = `DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE tenant_id = $1 AND ((contact_id = $2 AND contact_id <> '') OR recipient_index IN (
-		SELECT blind_index FROM contact_identifiers WHERE tenant_id = $3 AND contact_id = $4)))`
+		SELECT blind_index FROM contact_identifiers WHERE tenant_id = $3 AND contact_id = $4
+		UNION ALL SELECT unnest($5::bytea[]))))`
 	qEraseMessages = `DELETE FROM messages WHERE tenant_id = $1 AND ((contact_id = $2 AND contact_id <> '') OR recipient_index IN (
-		SELECT blind_index FROM contact_identifiers WHERE tenant_id = $3 AND contact_id = $4))`
+		SELECT blind_index FROM contact_identifiers WHERE tenant_id = $3 AND contact_id = $4
+		UNION ALL SELECT unnest($5::bytea[])))`
 	qEraseStops    = `DELETE FROM keyword_stops WHERE tenant_id = $1 AND contact_id = $2`
 	qEraseCurrent  = `DELETE FROM consent_current WHERE tenant_id = $1 AND contact_id = $2`
 	qEraseEvidence = `UPDATE consent_events SET evidence_sealed = NULL WHERE tenant_id = $1 AND contact_id = $2 AND evidence_sealed IS NOT NULL`

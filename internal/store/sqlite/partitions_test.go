@@ -399,6 +399,8 @@ func TestPartitionQueryPlans(t *testing.T) {
 		qInboundIDUsed:     "_id",
 		qDueMessages:       "_due",
 		qMessageKeysAfter:  "_keys",
+		qBlindMessages:     "_id",
+		qBlindInbound:      "_id",
 		qListMessageEvents: "_message",
 		recentOf(messagesKind, qFindMessageByProviderRef):   "_provider_ref",
 		recentOf(messagesKind, qGetMessageByIdempotencyKey): "_idempotency",

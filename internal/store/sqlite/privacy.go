@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -108,20 +110,21 @@ func (t *tx) SetRestricted(ctx context.Context, tenantID, contactID string, rest
 	return oneRow(t.exec(ctx, qSetRestricted, restricted, us(at), tenantID, contactID))
 }
 
-func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string) (map[string]int, error) {
+func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string, forms [][]byte) (map[string]int, error) {
 	if _, _, err := t.GetContact(ctx, tenantID, contactID); err != nil {
 		return nil, err
 	}
+	fs := formsJSON(forms)
 	steps := []struct {
 		name string
 		q    string
 		args []any
 		kind *partKind // the statement runs in each of the kind's partitions
 	}{
-		{"inbound_forwards", qEraseForwards, []any{tenantID, tenantID, contactID, tenantID, contactID}, nil},
-		{"inbound_messages", qEraseInbound, []any{tenantID, contactID, tenantID, contactID}, inboundKind},
-		{"message_events", qEraseMsgEvents, []any{tenantID, contactID, tenantID, contactID}, messagesKind},
-		{"messages", qEraseMessages, []any{tenantID, contactID, tenantID, contactID}, messagesKind},
+		{"inbound_forwards", qEraseForwards, []any{tenantID, tenantID, contactID, tenantID, contactID, fs}, nil},
+		{"inbound_messages", qEraseInbound, []any{tenantID, contactID, tenantID, contactID, fs}, inboundKind},
+		{"message_events", qEraseMsgEvents, []any{tenantID, contactID, tenantID, contactID, fs}, messagesKind},
+		{"messages", qEraseMessages, []any{tenantID, contactID, tenantID, contactID, fs}, messagesKind},
 		{"keyword_stops", qEraseStops, []any{tenantID, contactID}, nil},
 		{"consent_states", qEraseCurrent, []any{tenantID, contactID}, nil},
 		{"consent_evidence", qEraseEvidence, []any{tenantID, contactID}, nil},
@@ -148,6 +151,21 @@ func (t *tx) EraseContact(ctx context.Context, tenantID, contactID string) (map[
 		}
 	}
 	return out, nil
+}
+
+// formsJSON is the further forms of EraseContact as its statements take
+// them, a JSON array of hex strings ("[]" for none): one statement text
+// whatever their number, which the statement cache keeps. Empty forms are
+// left out; no row holds one.
+func formsJSON(forms [][]byte) string {
+	hexes := make([]string, 0, len(forms))
+	for _, f := range forms {
+		if len(f) > 0 {
+			hexes = append(hexes, hex.EncodeToString(f))
+		}
+	}
+	b, _ := json.Marshal(hexes)
+	return string(b)
 }
 
 func (t *tx) CreateErasureCertificate(ctx context.Context, c *store.ErasureCertificate) error {

@@ -33,16 +33,22 @@ const (
 	// use the partial indexes on contact_id. The contact's blind indexes are read
 	// before its identifiers go, so that rows addressed to the person
 	// without naming the contact (a message to the number, an inbound
-	// message from it) go too.
+	// message from it) go too, and so do rows holding one of the further
+	// forms the caller passes (a JSON array of hex strings): while the index
+	// key rotates, a row can hold another form than the identifier's.
 	qEraseForwards = `DELETE FROM inbound_forwards WHERE tenant_id = ? AND inbound_id IN (
 		SELECT id FROM inbound_messages WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR from_index IN (
-			SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?)))`
+			SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?
+			UNION ALL SELECT unhex(value) FROM json_each(?))))`
 	qEraseInbound = `DELETE FROM {inbound_messages} WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR from_index IN (
-		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?))`
+		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?
+		UNION ALL SELECT unhex(value) FROM json_each(?)))`
 	qEraseMsgEvents = `DELETE FROM {message_events} WHERE message_id IN (SELECT id FROM {messages} WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR recipient_index IN (
-		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?)))`
+		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?
+		UNION ALL SELECT unhex(value) FROM json_each(?))))`
 	qEraseMessages = `DELETE FROM {messages} WHERE tenant_id = ? AND ((contact_id = ? AND contact_id <> '') OR recipient_index IN (
-		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?))`
+		SELECT blind_index FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ?
+		UNION ALL SELECT unhex(value) FROM json_each(?)))`
 	qEraseStops    = `DELETE FROM keyword_stops WHERE tenant_id = ? AND contact_id = ?`
 	qEraseCurrent  = `DELETE FROM consent_current WHERE tenant_id = ? AND contact_id = ?`
 	qEraseEvidence = `UPDATE consent_events SET evidence_sealed = NULL WHERE tenant_id = ? AND contact_id = ? AND evidence_sealed IS NOT NULL`

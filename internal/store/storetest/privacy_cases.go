@@ -84,7 +84,7 @@ func testPrivacy(t *testing.T, s store.Store) {
 		})
 		var counts map[string]int
 		write(t, s, func(tx store.Tx) (err error) {
-			counts, err = tx.EraseContact(ctx, tn.ID, c.ID)
+			counts, err = tx.EraseContact(ctx, tn.ID, c.ID, nil)
 			return err
 		})
 		if counts["contacts"] != 1 || counts["identifiers"] != 2 || counts["consent_evidence"] != 1 || counts["legal_holds"] != 1 {
@@ -111,7 +111,7 @@ func testPrivacy(t *testing.T, s store.Store) {
 			return nil
 		})
 		_ = s.Write(ctx, func(tx store.Tx) error {
-			_, err := tx.EraseContact(ctx, tn.ID, c.ID)
+			_, err := tx.EraseContact(ctx, tn.ID, c.ID, nil)
 			wantErr(t, err, store.ErrNotFound)
 			return nil
 		})

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Forwards", testForwards},
 		{"StatusForwards", testStatusForwards},
 		{"Privacy", testPrivacy},
+		{"BlindForms", testBlindForms},
 		{"Access", testAccess},
 		{"Records", testRecords},
 		{"Templates", testTemplates},

@@ -111,7 +111,7 @@ func testMessagesAcrossTime(t *testing.T, s store.Store) {
 	wantErr(t, s.Write(ctx, func(tx store.Tx) error { return tx.CreateInboundMessage(ctx, &again) }), store.ErrConflict)
 
 	var counts map[string]int
-	write(t, s, func(tx store.Tx) (err error) { counts, err = tx.EraseContact(ctx, tn.ID, c.ID); return err })
+	write(t, s, func(tx store.Tx) (err error) { counts, err = tx.EraseContact(ctx, tn.ID, c.ID, nil); return err })
 	if counts["messages"] != 5 || counts["inbound_messages"] != 1 || counts["message_events"] != 1 {
 		t.Errorf("erasure counts = %v, want 5 messages, 1 inbound record, 1 event", counts)
 	}

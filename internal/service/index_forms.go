@@ -1,0 +1,93 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/consentgate/consentgate/internal/consent"
+	"github.com/consentgate/consentgate/internal/store"
+	"github.com/consentgate/consentgate/internal/vault"
+)
+
+// Every value keyed with a tenant's index key is computed as vault.Forms:
+// written in the keyring's write version, and looked up in each version the
+// keyring reads (two while a rotation of the index key runs, one
+// otherwise). These helpers put that rule in one place.
+
+// forms returns a value's blind index forms under the tenant's keys.
+func (tk *tenantKeys) forms(kind, value string) vault.Forms { return tk.chain.Forms(kind, value) }
+
+// findContactID finds the contact an identifier belongs to by each form
+// looked up; store.ErrNotFound when none has it.
+func findContactID(ctx context.Context, tx store.Tx, tenantID string, kind consent.IdentifierKind, f vault.Forms) (string, error) {
+	for _, form := range f.Lookups() {
+		id, err := tx.FindContactID(ctx, tenantID, kind, form)
+		if !errors.Is(err, store.ErrNotFound) {
+			return id, err
+		}
+	}
+	return "", store.ErrNotFound
+}
+
+// findSuppressionReason is FindSuppressionReason by each form looked up.
+func findSuppressionReason(ctx context.Context, tx store.Tx, tenantID string, kind consent.IdentifierKind, f vault.Forms) (string, error) {
+	for _, form := range f.Lookups() {
+		r, err := tx.FindSuppressionReason(ctx, tenantID, string(kind), form)
+		if !errors.Is(err, store.ErrNotFound) {
+			return r, err
+		}
+	}
+	return "", store.ErrNotFound
+}
+
+// claimIdentifiers runs in the transaction that stores identifiers, before
+// it does. While the index key rotates, one identifier can be stored in two
+// forms, so the unique index alone no longer refuses it twice: each
+// identifier is locked (on PostgreSQL, where processes insert at once) by
+// a form every process computes alike, and looked up in the form not being
+// written. An identifier another contact holds is store.ErrConflict; owner
+// is the contact being written, whose own identifiers are no conflict.
+func claimIdentifiers(ctx context.Context, tx store.Tx, tk *tenantKeys, tenantID, owner string, ns []normalized) error {
+	if !tk.chain.Rotating() {
+		return nil
+	}
+	// Locks in one order, so that two transactions claiming the same
+	// identifiers wait for each other instead of deadlocking.
+	keys := make([][]byte, len(ns))
+	for i, n := range ns {
+		low, _ := n.forms.At(tk.chain.Low())
+		keys[i] = append([]byte(string(n.kind)+"|"), low[:]...)
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for _, k := range keys {
+		if err := tx.LockBlindIndex(ctx, tenantID, k); err != nil {
+			return err
+		}
+	}
+	for _, n := range ns {
+		for _, form := range n.forms.Lookups()[1:] {
+			id, err := tx.FindContactID(ctx, tenantID, n.kind, form)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return err
+			case id != owner:
+				return store.ErrConflict
+			}
+		}
+	}
+	return nil
+}
+
+// TenantIndexChain returns a tenant's current index key chain: the
+// decision index asks for it when it meets a form of a version it does not
+// know yet (index.KeySource).
+func (s *Service) TenantIndexChain(ctx context.Context, tenantID string) (*vault.IndexChain, error) {
+	tk, err := s.tenantKeys(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return s.recheckTenantKeys(ctx, tk, tenantID).chain, nil
+}
