@@ -59,12 +59,13 @@ func newMacPool(k Key) *macPool {
 	return p
 }
 
-func (p *macPool) sum(parts ...[]byte) [32]byte {
+// next returns HMAC(key, in): the step from one version to the next. in
+// is taken by value so that only a step, not every caller, moves a hash to
+// the heap.
+func (p *macPool) next(in [32]byte) [32]byte {
 	h := p.pool.Get().(hash.Hash)
 	h.Reset()
-	for _, b := range parts {
-		h.Write(b)
-	}
+	h.Write(in[:])
 	var out [32]byte
 	h.Sum(out[:0])
 	p.pool.Put(h)
@@ -114,7 +115,7 @@ func (c *IndexChain) Forms(kind, normalized string) Forms {
 		if i == len(c.next)-1 {
 			f.prev = h
 		}
-		h = p.sum(h[:])
+		h = p.next(h)
 	}
 	f.cur = h
 	return f
@@ -200,7 +201,7 @@ func (c *IndexChain) ForwardHash(v int, h [32]byte, to int) ([32]byte, error) {
 		return h, ErrNewerIndexForm
 	}
 	for ; v < to; v++ {
-		h = c.next[v].sum(h[:])
+		h = c.next[v].next(h)
 	}
 	return h, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -195,4 +196,23 @@ func FuzzParseIndexForm(f *testing.F) {
 			t.Fatalf("%x parsed as version %d but does not encode back", b, v)
 		}
 	})
+}
+
+// BenchmarkForms is the blind index a decision computes, before any
+// rotation and after one and three: one HMAC per version.
+func BenchmarkForms(b *testing.B) {
+	tk := TenantKeys{Index: Key{1}}
+	for rotations := range 4 {
+		if rotations == 0 || rotations == 1 || rotations == 3 {
+			c := NewIndexChain(tk)
+			b.Run(fmt.Sprintf("rotations=%d", rotations), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					c.Forms("phone", "+4520123456")
+				}
+			})
+		}
+		a, _ := tk.AnnounceIndex()
+		tk = a.SwitchIndex().SettleIndex()
+	}
 }
