@@ -246,3 +246,83 @@ func testIndexKeyRotation(t *testing.T, e *msgEnv) {
 		t.Fatalf("checked only %v", versions)
 	}
 }
+
+// TestIndexKeyRotationResumes interrupts a rotation after it announced the
+// new key, checks that a data-key rotation refuses to start meanwhile, and
+// runs it again: it resumes and finishes, and the contact is still found.
+func TestIndexKeyRotationResumes(t *testing.T) {
+	e := newEnv(t, openSQLite)
+	ctx := context.Background()
+	pr := auth.Principal{TenantID: e.tenant, KeyID: "test", Role: auth.Owner}
+	id, err := e.svc.CreateContact(ctx, pr, service.ContactInput{Identifiers: map[string]string{"phone": "+4520123456"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := service.New(service.Config{Store: e.store, Index: index.New(), MasterKey: e.master})
+	defer cli.Close()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := cli.RotateIndexKey(short, e.tenant, service.RotateOptions{Settle: time.Hour}); err == nil {
+		t.Fatal("the rotation did not stop with its context")
+	}
+	var tn *store.Tenant
+	e.store.Read(ctx, func(tx store.Tx) (err error) { tn, err = tx.GetTenant(ctx, e.tenant); return err })
+	ring, err := vault.OpenTenantKeys(e.master, e.tenant, tn.WrappedKey)
+	if err != nil || ring.IndexPhase() != vault.IndexAnnounced {
+		t.Fatalf("after the interruption: phase %d, %v", ring.IndexPhase(), err)
+	}
+	if _, err := cli.RotateTenantKey(ctx, e.tenant, service.RotateOptions{Settle: time.Millisecond}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("a data-key rotation started during an index-key rotation: %v", err)
+	}
+	rep, err := cli.RotateIndexKey(ctx, e.tenant, service.RotateOptions{Settle: 10 * time.Millisecond})
+	if err != nil || !rep.Resumed || rep.ToVersion != 1 || rep.Rewritten[string(store.BlindIdentifiers)] != 1 {
+		t.Fatalf("resumed: %+v %v", rep, err)
+	}
+	e.svc.SetTenantKeyTTL(time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	if v, err := e.svc.LookupContact(ctx, pr, consent.KindPhone, "+4520123456", service.Reveal{}); err != nil || v.ID != id {
+		t.Fatalf("after the resumed rotation: %v", err)
+	}
+	if _, err := cli.RotateTenantKey(ctx, e.tenant, service.RotateOptions{Settle: time.Millisecond}); err != nil {
+		t.Fatalf("a data-key rotation after it: %v", err)
+	}
+}
+
+// TestConcurrentRotationsRefused starts two index-key rotations of one
+// tenant at once: the keyring one of them publishes is not the one the
+// other read, so that one stops with a conflict instead of writing over
+// it, and the tenant ends with one rotation done.
+func TestConcurrentRotationsRefused(t *testing.T) {
+	e := newEnv(t, openSQLite)
+	ctx := context.Background()
+	var errs [2]error
+	var reps [2]service.IndexRotateReport
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cli := service.New(service.Config{Store: e.store, Index: index.New(), MasterKey: e.master})
+			defer cli.Close()
+			reps[i], errs[i] = cli.RotateIndexKey(ctx, e.tenant, service.RotateOptions{Settle: 100 * time.Millisecond})
+		}()
+	}
+	wg.Wait()
+	conflicts := 0
+	for i := range 2 {
+		if apperr.CodeOf(errs[i]) == apperr.Conflict {
+			conflicts++
+		} else if errs[i] != nil || reps[i].ToVersion != 1 {
+			t.Fatalf("rotation %d: %+v %v", i, reps[i], errs[i])
+		}
+	}
+	if conflicts != 1 {
+		t.Fatalf("%d of the two rotations stopped with a conflict: %v", conflicts, errs)
+	}
+	var tn *store.Tenant
+	e.store.Read(ctx, func(tx store.Tx) (err error) { tn, err = tx.GetTenant(ctx, e.tenant); return err })
+	ring, err := vault.OpenTenantKeys(e.master, e.tenant, tn.WrappedKey)
+	if err != nil || ring.IndexPhase() != vault.IndexSteady || len(ring.IndexNext) != 1 {
+		t.Fatalf("after both: phase %d, %d index keys, %v", ring.IndexPhase(), len(ring.IndexNext), err)
+	}
+}

@@ -17,7 +17,11 @@ const (
 	BlindInbound      BlindTable = "inbound_messages"    // from_index, text_hash
 )
 
-// BlindTables lists every table a rotation of the index key rewrites.
+// BlindTables lists every table a rotation of the index key rewrites, in
+// the order it does. Identifiers come first: an erasure copies a
+// contact's stored forms to the suppression list, and a send to a contact
+// copies one to its message, so once the identifiers are rewritten no
+// later copy can bring back the old version into a table not yet done.
 var BlindTables = []BlindTable{BlindIdentifiers, BlindSuppressions, BlindUsers, BlindMessages, BlindInbound}
 
 // ForwardFunc maps a stored index-keyed value to its form under the newest
