@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -37,18 +36,7 @@ func BenchmarkIndexRotationUnderSends(b *testing.B) {
 		}
 		e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
 		seedTraffic(b, e.store, e.tenant, rows, time.Now().AddDate(0, 0, -30), 30*day-time.Hour, trafficShape{realistic: true})
-		next := 0
-		send := func(n int) []time.Duration {
-			lat := make([]time.Duration, 0, n)
-			for range n {
-				body := fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d"}`,
-					20100000+next%2000, next)
-				next++
-				lat = append(lat, timedPost(b, e, "/v1/messages", body, 202))
-			}
-			slices.Sort(lat)
-			return lat
-		}
+		send := serialSends(b, e)
 		idle := p99(send(1000))
 		cli := service.New(service.Config{Store: e.store, Index: index.New(), MasterKey: e.master})
 		done := make(chan struct{})

@@ -192,6 +192,23 @@ func purgeWhile(b *testing.B, e *env, rows int, measure func() []time.Duration) 
 	return float64(n) / elapsed.Seconds(), during
 }
 
+// serialSends returns a client that sends n messages one after another
+// to the 2,000 contacts of benchEnvOn, and returns their latencies, sorted.
+func serialSends(b *testing.B, e *env) func(n int) []time.Duration {
+	next := 0
+	return func(n int) []time.Duration {
+		lat := make([]time.Duration, 0, n)
+		for range n {
+			body := fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d"}`,
+				20100000+next%2000, next)
+			next++
+			lat = append(lat, timedPost(b, e, "/v1/messages", body, 202))
+		}
+		slices.Sort(lat)
+		return lat
+	}
+}
+
 // BenchmarkPurgeUnderLoad purges 200,000 expired rows (inbound records and
 // finished messages; 40,000 on PostgreSQL) while decisions are served, and reports the purge rate
 // and the decisions' p99 idle and during the purge. Targets: ≥ 100,000
@@ -235,18 +252,7 @@ func BenchmarkPurgeUnderSends(b *testing.B) {
 				}
 				e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
 				seedPurge(b, e, shape)
-				next := 0
-				send := func(n int) []time.Duration {
-					lat := make([]time.Duration, 0, n)
-					for range n {
-						body := fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d"}`,
-							20100000+next%2000, next)
-						next++
-						lat = append(lat, timedPost(b, e, "/v1/messages", body, 202))
-					}
-					slices.Sort(lat)
-					return lat
-				}
+				send := serialSends(b, e)
 				idle := p99(send(1000))
 				rate, during := purgeWhile(b, e, shape.rows, func() []time.Duration { return send(20) })
 				b.ReportMetric(rate, "rows/s")

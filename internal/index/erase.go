@@ -59,14 +59,6 @@ func (ix *Index) ReplaceIdentifiers(tenantID string, id ulid.ULID, ids []Identif
 			}
 		}
 		ce.has, ce.ids = 0, [3]BlindIndex{}
-		for i, x := range ids {
-			k, ok := kindCode(x.Kind)
-			if !ok {
-				continue
-			}
-			ce.has |= 1 << k
-			ce.ids[k] = hs[i]
-			t.identity[idKey{kind: k, bi: hs[i]}] = id
-		}
+		t.addIdentifiers(id, ce, ids, hs)
 	}, func(ix *Index) { ix.ReplaceIdentifiers(tenantID, id, ids) })
 }

@@ -40,16 +40,22 @@ func (ix *Index) PutContact(tenantID string, id ulid.ULID, restricted bool, ids 
 			t.contacts[id] = ce
 		}
 		ce.restricted = restricted
-		for i, x := range ids {
-			k, ok := kindCode(x.Kind)
-			if !ok {
-				continue
-			}
-			ce.has |= 1 << k
-			ce.ids[k] = hs[i]
-			t.identity[idKey{kind: k, bi: hs[i]}] = id
-		}
+		t.addIdentifiers(id, ce, ids, hs)
 	}, func(ix *Index) { ix.PutContact(tenantID, id, restricted, ids) })
+}
+
+// addIdentifiers gives the contact ids, whose hashes at the tenant's
+// version are hs; callers hold t.mu for writing.
+func (t *tenant) addIdentifiers(id ulid.ULID, ce *contactEntry, ids []Identifier, hs []BlindIndex) {
+	for i, x := range ids {
+		k, ok := kindCode(x.Kind)
+		if !ok {
+			continue
+		}
+		ce.has |= 1 << k
+		ce.ids[k] = hs[i]
+		t.identity[idKey{kind: k, bi: hs[i]}] = id
+	}
 }
 
 // AddIdentifier adds one identifier to a contact, creating the contact's
