@@ -103,9 +103,6 @@ func (t *tenant) rekeyed(c *vault.IndexChain) *movedMaps {
 	return m
 }
 
-// errNoChain says a form cannot be put at the index's version yet.
-var errNoChain = errors.New("index: no index key chain for a form of a later version")
-
 // hashes returns the stored forms at the tenant's version, with that
 // version; callers hold no lock and check the version again under it.
 func (ix *Index) hashes(tenantID string, t *tenant, forms [][]byte) (int, []BlindIndex, error) {
@@ -164,10 +161,12 @@ func (ix *Index) update(tenantID string, forms [][]byte, apply func(t *tenant, h
 		ver, hs, err := ix.hashes(tenantID, t, forms)
 		t.wmu.Lock()
 		t.mu.Lock()
-		if err == nil && ver != t.ver {
+		if ver != t.ver {
+			// Moved to a new version meanwhile: the hashes are stale, and
+			// a form that was too new may be readable now.
 			t.mu.Unlock()
 			t.wmu.Unlock()
-			continue // moved to a new version meanwhile
+			continue
 		}
 		if errors.Is(err, vault.ErrNewerIndexForm) {
 			t.pending = append(t.pending, retry)
@@ -190,12 +189,4 @@ func (ix *Index) Waiting(tenantID string) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	return len(t.pending) > 0
-}
-
-// formAt returns f at the tenant's version; callers hold t.mu.
-func (t *tenant) formAt(f vault.Forms) (BlindIndex, bool) {
-	if len(t.pending) > 0 {
-		return BlindIndex{}, false
-	}
-	return f.At(t.ver)
 }

@@ -129,8 +129,8 @@ type RotateReport struct {
 //  4. publish the keyring without the retired key.
 //
 // A rotation that was interrupted (the stored keyring still has a retired
-// key) is resumed at step 3. The index key is not rotated: see
-// docs/privacy.md.
+// key) is resumed at step 3. The index key has a rotation of its own
+// (RotateIndexKey); the two do not run at once.
 func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt RotateOptions) (RotateReport, error) {
 	if opt.Batch <= 0 {
 		opt.Batch = 500

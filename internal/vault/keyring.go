@@ -134,7 +134,8 @@ func SealTenantKeys(master Key, tenantID string, tk TenantKeys) ([]byte, error) 
 
 // RotateData returns the keyring with a fresh data key-encryption key; the
 // current one is retired (it still opens contact keys, never wraps) until
-// Retire drops it. Enc and Index are kept: docs/privacy.md says why.
+// Retire drops it. Enc is kept (docs/privacy.md says why), and so are the
+// index keys, which AnnounceIndex rotates.
 func (tk TenantKeys) RotateData() (TenantKeys, error) {
 	if len(tk.Retired)+1 > maxRetired {
 		return tk, ErrKeyringTooLong
