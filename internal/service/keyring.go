@@ -18,9 +18,10 @@ import (
 )
 
 // defaultTenantKeyTTL is how long a cached tenant keyring is used before it
-// is compared with the stored one. A rotation waits more than this between
-// publishing a new data key and rewrapping with it, so that by then every
-// running server has the new keyring (which still opens the old wrappings).
+// is compared with the stored one; no request uses one older than two TTLs
+// (tenants.go). A rotation waits more than that between publishing a
+// keyring and relying on it (2 × TTL + 1 s), so that by then every running
+// server has the new keyring (which still opens the old wrappings).
 const defaultTenantKeyTTL = 2 * time.Second
 
 // privacyState is the service's privacy bookkeeping: the key cache policy,

@@ -33,10 +33,21 @@ func (s *Service) tenantKeys(ctx context.Context, tenantID string) (*tenantKeys,
 	tk := s.tenants[tenantID]
 	s.tenantsMu.RUnlock()
 	if tk != nil {
-		if time.Now().UnixNano()-tk.checked.Load() < int64(s.tenantKeyTTL()) || !tk.busy.CompareAndSwap(false, true) {
+		age, ttl := time.Now().UnixNano()-tk.checked.Load(), int64(s.tenantKeyTTL())
+		if age < ttl {
 			return tk, nil
 		}
-		defer tk.busy.Store(false)
+		if tk.busy.CompareAndSwap(false, true) {
+			defer tk.busy.Store(false)
+			return s.recheckTenantKeys(ctx, tk, tenantID), nil
+		}
+		if age < 2*ttl {
+			return tk, nil // another request is comparing; keys this recent are what a rotation's settle allows for
+		}
+		// Keys older than a rotation waits for (after an idle spell): a
+		// rotation may have finished meanwhile, and writing with them
+		// would wrap with a retired key or store an index form no longer
+		// looked up. Compare too rather than use them.
 		return s.recheckTenantKeys(ctx, tk, tenantID), nil
 	}
 	var tn *store.Tenant
