@@ -78,7 +78,11 @@ func (s *Service) CheckMasterKey(ctx context.Context) error {
 		return err
 	}
 	for _, tn := range tenants {
-		if _, err := vault.OpenTenantKeys(s.master, tn.ID, tn.WrappedKey); err != nil {
+		_, err := vault.OpenTenantKeys(s.master, tn.ID, tn.WrappedKey)
+		if errors.Is(err, vault.ErrKeyringFormat) {
+			return fmt.Errorf("the keys of tenant %q: %w", tn.Name, err)
+		}
+		if err != nil {
 			return fmt.Errorf("the master key does not open the keys of tenant %q: wrong or missing master key file", tn.Name)
 		}
 	}

@@ -150,6 +150,11 @@ func TestKeyringFormats(t *testing.T) {
 	if _, err := decodeKeyring(bad); err == nil {
 		t.Fatal("inconsistent index versions decode")
 	}
+	future := bytes.Clone(enc)
+	future[0] = keyringFormatIndex + 1
+	if _, err := decodeKeyring(future); !errors.Is(err, ErrKeyringFormat) {
+		t.Fatalf("a keyring of a later format: %v", err)
+	}
 	incons := a
 	incons.IndexLow = 2
 	if _, err := encodeKeyring(incons); err == nil {

@@ -33,6 +33,10 @@ const maxRetired = 4
 // carry their version in one byte.
 const MaxIndexVersion = 255
 
+// ErrKeyringFormat is returned for a keyring the master key opens but in a
+// format this release does not know: a later release wrote it.
+var ErrKeyringFormat = errors.New("vault: the tenant keyring is in a format this release does not know (written by a later release?)")
+
 // ErrKeyringTooLong is returned when a rotation would keep more retired keys
 // than a keyring holds: finish the rotation in progress first.
 var ErrKeyringTooLong = errors.New("vault: too many retired keys in the keyring; finish the rotation in progress first")
@@ -79,6 +83,9 @@ func decodeKeyring(pt []byte) (TenantKeys, error) {
 		return tk, nil
 	}
 	const head = 1 + 4 + 3*KeySize + 1
+	if len(pt) > 0 && pt[0] > keyringFormatIndex {
+		return tk, ErrKeyringFormat
+	}
 	if len(pt) < head || (pt[0] != keyringFormat && pt[0] != keyringFormatIndex) {
 		return tk, ErrUnreadable
 	}
