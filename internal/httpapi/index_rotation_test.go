@@ -291,7 +291,9 @@ func TestIndexKeyRotationResumes(t *testing.T) {
 // TestConcurrentRotationsRefused starts two index-key rotations of one
 // tenant at once: the keyring one of them publishes is not the one the
 // other read, so that one stops with a conflict instead of writing over
-// it, and the tenant ends with one rotation done.
+// it, and the tenant ends with one rotation done. (The settle is long
+// enough that the second starts before the first is done, even on a slow
+// machine.)
 func TestConcurrentRotationsRefused(t *testing.T) {
 	e := newEnv(t, openSQLite)
 	ctx := context.Background()
@@ -304,7 +306,7 @@ func TestConcurrentRotationsRefused(t *testing.T) {
 			defer wg.Done()
 			cli := service.New(service.Config{Store: e.store, Index: index.New(), MasterKey: e.master})
 			defer cli.Close()
-			reps[i], errs[i] = cli.RotateIndexKey(ctx, e.tenant, service.RotateOptions{Settle: 100 * time.Millisecond})
+			reps[i], errs[i] = cli.RotateIndexKey(ctx, e.tenant, service.RotateOptions{Settle: 300 * time.Millisecond})
 		}()
 	}
 	wg.Wait()
