@@ -82,6 +82,9 @@ const (
 	AuditExport   Action = "audit.export"
 	AuthFailed    Action = "auth.failed"   // missing, unknown, expired or revoked credential
 	AccessDenied  Action = "access.denied" // authenticated, but the role or scopes do not allow it
+	// KeyringRotate: a step of a key rotation published a tenant keyring
+	// (the field names the step).
+	KeyringRotate Action = "keyring.rotate"
 )
 
 // Result is the outcome the event records.

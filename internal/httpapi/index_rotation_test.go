@@ -3,12 +3,14 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/auth"
 	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/index"
@@ -258,6 +260,7 @@ func TestIndexKeyRotationResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	seq := e.auditSeq()
 	cli := service.New(service.Config{Store: e.store, Index: index.New(), MasterKey: e.master})
 	defer cli.Close()
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -285,6 +288,21 @@ func TestIndexKeyRotationResumes(t *testing.T) {
 	}
 	if _, err := cli.RotateTenantKey(ctx, e.tenant, service.RotateOptions{Settle: time.Millisecond}); err != nil {
 		t.Fatalf("a data-key rotation after it: %v", err)
+	}
+	// Each published keyring is in the tenant's audit trail, by the
+	// operator.
+	var steps []string
+	for _, ev := range e.auditAfter(seq) {
+		if ev.Action == audit.KeyringRotate {
+			if ev.TenantID != e.tenant || ev.ActorType != audit.ActorOperator || ev.ObjectID != e.tenant {
+				t.Fatalf("keyring event %+v", ev)
+			}
+			steps = append(steps, ev.Fields...)
+		}
+	}
+	want := []string{"index_key.announce", "index_key.switch", "index_key.settle", "data_key.new", "data_key.retire"}
+	if !slices.Equal(steps, want) {
+		t.Fatalf("audited steps %v, want %v", steps, want)
 	}
 }
 

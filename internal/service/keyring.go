@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/consentgate/consentgate/internal/apperr"
+	"github.com/consentgate/consentgate/internal/audit"
 	"github.com/consentgate/consentgate/internal/store"
 	"github.com/consentgate/consentgate/internal/vault"
 )
@@ -154,7 +155,7 @@ func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt Rota
 		if ring, err = ring.RotateData(); err != nil {
 			return rep, err
 		}
-		if wrapped, err = s.publishKeyring(ctx, tenantID, wrapped, ring); err != nil {
+		if wrapped, err = s.publishKeyring(ctx, tenantID, wrapped, ring, "data_key.new"); err != nil {
 			return rep, err
 		}
 	}
@@ -223,7 +224,7 @@ func (s *Service) RotateTenantKey(ctx context.Context, tenantID string, opt Rota
 		}
 	}
 	ring = ring.Retire()
-	if _, err := s.publishKeyring(ctx, tenantID, wrapped, ring); err != nil {
+	if _, err := s.publishKeyring(ctx, tenantID, wrapped, ring, "data_key.retire"); err != nil {
 		return rep, err
 	}
 	rep.ToVersion = ring.Version
@@ -255,9 +256,15 @@ func (s *Service) storedKeyring(ctx context.Context, tenantID string) (vault.Ten
 // and writing over it would lose its keys.
 var errKeyringChanged = apperr.New(apperr.Conflict, "the tenant's keyring changed while this rotation ran (another rotation?); run it again")
 
-// publishKeyring replaces the stored keyring prev with ring, and returns
-// the new sealed keyring.
-func (s *Service) publishKeyring(ctx context.Context, tenantID string, prev []byte, ring vault.TenantKeys) ([]byte, error) {
+// publishKeyring replaces the stored keyring prev with ring, records the
+// rotation's step in the tenant's audit trail, and returns the new sealed
+// keyring.
+func (s *Service) publishKeyring(ctx context.Context, tenantID string, prev []byte, ring vault.TenantKeys, step string) ([]byte, error) {
+	ev, err := s.auditEvent(ctx, Operator(tenantID), auditRec{action: audit.KeyringRotate, objectType: "tenant_keyring",
+		objectID: tenantID, fields: []string{step}})
+	if err != nil {
+		return nil, err
+	}
 	wrapped, err := vault.SealTenantKeys(s.master, tenantID, ring)
 	if err != nil {
 		return nil, err
@@ -270,7 +277,10 @@ func (s *Service) publishKeyring(ctx context.Context, tenantID string, prev []by
 		if !bytes.Equal(tn.WrappedKey, prev) {
 			return errKeyringChanged
 		}
-		return tx.UpdateTenantKey(ctx, tenantID, wrapped)
+		if err := tx.UpdateTenantKey(ctx, tenantID, wrapped); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, ev)
 	}); err != nil {
 		if errors.Is(err, errKeyringChanged) {
 			return nil, err
@@ -316,6 +326,10 @@ func (s *Service) RotateMasterKey(ctx context.Context, next vault.Key) (MasterRo
 				return err
 			}
 			if err := tx.UpdateTenantKey(ctx, tn.ID, wrapped); err != nil {
+				return err
+			}
+			if err := s.audited(ctx, tx, Operator(tn.ID), auditRec{action: audit.KeyringRotate, objectType: "tenant_keyring",
+				objectID: tn.ID, fields: []string{"master_key"}}); err != nil {
 				return err
 			}
 			rep.Tenants++

@@ -63,9 +63,9 @@ func (s *Service) RotateIndexKey(ctx context.Context, tenantID string, opt Rotat
 			return ctx.Err()
 		}
 	}
-	publish := func(next vault.TenantKeys) error {
+	publish := func(next vault.TenantKeys, step string) error {
 		ring = next
-		if wrapped, err = s.publishKeyring(ctx, tenantID, wrapped, ring); err != nil {
+		if wrapped, err = s.publishKeyring(ctx, tenantID, wrapped, ring, step); err != nil {
 			return err
 		}
 		return settle()
@@ -76,7 +76,7 @@ func (s *Service) RotateIndexKey(ctx context.Context, tenantID string, opt Rotat
 		if err != nil {
 			return rep, err
 		}
-		if err := publish(next); err != nil {
+		if err := publish(next, "index_key.announce"); err != nil {
 			return rep, err
 		}
 		fallthrough
@@ -88,7 +88,7 @@ func (s *Service) RotateIndexKey(ctx context.Context, tenantID string, opt Rotat
 				return rep, err
 			}
 		}
-		if err := publish(ring.SwitchIndex()); err != nil {
+		if err := publish(ring.SwitchIndex(), "index_key.switch"); err != nil {
 			return rep, err
 		}
 	case vault.IndexSwitched:
@@ -100,7 +100,7 @@ func (s *Service) RotateIndexKey(ctx context.Context, tenantID string, opt Rotat
 		return rep, err
 	}
 	ring = ring.SettleIndex()
-	if _, err := s.publishKeyring(ctx, tenantID, wrapped, ring); err != nil {
+	if _, err := s.publishKeyring(ctx, tenantID, wrapped, ring, "index_key.settle"); err != nil {
 		return rep, err
 	}
 	rep.ToVersion = ring.IndexLow
