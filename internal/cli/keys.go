@@ -26,7 +26,7 @@ func keys(ctx context.Context, args []string, env Env) error {
 	}
 	if len(args) == 0 || args[0] != "create" {
 		return errUsage{"usage: consentgate keys create --data DIR --tenant NAME --role ROLE [--label TEXT] [--expires 90d]\n" +
-			"       consentgate keys rotate --data DIR --tenant NAME [--index]\n       consentgate keys rotate-master --data DIR --new-key-file FILE"}
+			"       consentgate keys rotate --data DIR (--tenant NAME | --all-tenants) [--index]\n       consentgate keys rotate-master --data DIR --new-key-file FILE"}
 	}
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)

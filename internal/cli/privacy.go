@@ -54,11 +54,14 @@ func openService(ctx context.Context, fs *flag.FlagSet, args []string, env Env) 
 	return &opened{st: st, svc: svc}, nil
 }
 
-// keysRotate replaces a tenant's data key-encryption key while servers run.
+// keysRotate replaces a tenant's data key-encryption key, or with --index
+// its blind index key, while servers run; --all-tenants does so for every
+// tenant in turn, one JSON report per line.
 func keysRotate(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	tenant := fs.String("tenant", "", "tenant name")
+	all := fs.Bool("all-tenants", false, "rotate every tenant's key in turn (after a suspected compromise)")
 	batch := fs.Int("batch", 500, "keys rewrapped (or rows rewritten) per transaction")
 	settle := fs.Duration("settle", 0, "wait between publishing the new key and rewrapping (default: 2 × the servers' key cache TTL + 1s)")
 	indexKey := fs.Bool("index", false, "rotate the blind index key instead of the data key (rewrites every stored blind index and keyed hash)")
@@ -67,30 +70,54 @@ func keysRotate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer o.close()
-	if *tenant == "" {
-		return errUsage{"--tenant is required"}
+	if (*tenant == "") == !*all {
+		return errUsage{"give either --tenant NAME or --all-tenants"}
 	}
-	tn, err := o.svc.TenantByName(ctx, *tenant)
-	if err != nil {
-		return err
-	}
-	opt := service.RotateOptions{Batch: *batch, Settle: *settle}
-	var rep any
-	if *indexKey {
-		bar := newProgress(env.Stderr, "rewriting")
-		opt.Progress = func(n int) { bar.set(n, 0) }
-		rep, err = o.svc.RotateIndexKey(ctx, tn.ID, opt)
-		bar.done()
+	var tenants []*store.Tenant
+	if *all {
+		err = o.st.Read(ctx, func(tx store.Tx) (err error) { tenants, err = tx.ListTenants(ctx); return err })
 	} else {
-		bar := newProgress(env.Stderr, "rewrapping")
-		opt.Progress = func(n int) { bar.set(n, 0) }
-		rep, err = o.svc.RotateTenantKey(ctx, tn.ID, opt)
-		bar.done()
+		var tn *store.Tenant
+		tn, err = o.svc.TenantByName(ctx, *tenant)
+		tenants = []*store.Tenant{tn}
 	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(env.Stdout).Encode(rep)
+	var failed []string
+	for _, tn := range tenants {
+		opt := service.RotateOptions{Batch: *batch, Settle: *settle}
+		var rep any
+		if *indexKey {
+			bar := newProgress(env.Stderr, "rewriting "+tn.Name)
+			opt.Progress = func(n int) { bar.set(n, 0) }
+			rep, err = o.svc.RotateIndexKey(ctx, tn.ID, opt)
+			bar.done()
+		} else {
+			bar := newProgress(env.Stderr, "rewrapping "+tn.Name)
+			opt.Progress = func(n int) { bar.set(n, 0) }
+			rep, err = o.svc.RotateTenantKey(ctx, tn.ID, opt)
+			bar.done()
+		}
+		if err != nil {
+			if !*all {
+				return err
+			}
+			// The others go on: a rotation that failed resumes where it
+			// stood when run again for its tenant.
+			fmt.Fprintf(env.Stderr, "tenant %q: %v\n", tn.Name, err)
+			failed = append(failed, tn.Name)
+			continue
+		}
+		if err := json.NewEncoder(env.Stdout).Encode(rep); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("the rotation failed for %d of %d tenants (%s); run it again for each with --tenant",
+			len(failed), len(tenants), strings.Join(failed, ", "))
+	}
+	return nil
 }
 
 // keysRotateMaster rewraps every tenant keyring and the ledger key with a

@@ -49,6 +49,20 @@ func TestPrivacyCommands(t *testing.T) {
 		json.Unmarshal([]byte(out), &irep) != nil || irep.From != 1 || irep.To != 2 {
 		t.Fatalf("keys rotate --index, twice: %d %q", code, out)
 	}
+	// Every tenant at once: one report per line, the versions per tenant.
+	if code, _, stderr := run(t, "", "keys", "create", "--data", dir, "--tenant", "globex", "--role", "owner"); code != 0 {
+		t.Fatalf("keys create: %d %s", code, stderr)
+	}
+	code, out, stderr = run(t, "", "keys", "rotate", "--index", "--all-tenants", "--data", dir, "--settle", "10ms")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.Contains(lines[0]+lines[1], `"to_index_version":3`) || !strings.Contains(lines[0]+lines[1], `"to_index_version":1`) {
+		t.Fatalf("keys rotate --index --all-tenants: %d %q %s", code, out, stderr)
+	}
+	for _, bad := range [][]string{{}, {"--tenant", "acme", "--all-tenants"}} {
+		if code, _, stderr := run(t, "", append([]string{"keys", "rotate", "--data", dir}, bad...)...); code != 2 || !strings.Contains(stderr, "--all-tenants") {
+			t.Fatalf("keys rotate %v: %d %s", bad, code, stderr)
+		}
+	}
 	newKey := filepath.Join(t.TempDir(), "new.key")
 	if err := os.WriteFile(newKey, []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600); err != nil {
 		t.Fatal(err)
