@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/consentgate/consentgate/internal/store"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5"
 )
 
 // A rotation of a tenant's index key rewrites every stored blind index and
@@ -62,15 +62,17 @@ const (
 
 // blindSpec is how one table is paged: its page statement (arguments: the
 // tenant, the cursor's columns, the limit; columns: the key, then the
-// index-keyed values), the shape of its key and how a row is written back.
-// write reports whether the row was still there: a page is read at READ
-// COMMITTED, and a row can go (an erasure, a purge) before it is written,
-// which leaves nothing to forward.
+// index-keyed values), the shape of its key and how a row is written back:
+// write queues the row's statement, and written reads its result, which
+// says whether the row was still there. A page is read at READ COMMITTED,
+// and a row can go (an erasure, a purge) before it is written, which
+// leaves nothing to forward. A page's writes go in one round trip.
 type blindSpec struct {
-	page  string
-	shape store.BlindKeyShape
-	vals  int
-	write func(ctx context.Context, t *tx, tenantID string, r *blindRow) (bool, error)
+	page    string
+	shape   store.BlindKeyShape
+	vals    int
+	write   func(b *pgx.Batch, tenantID string, r *blindRow)
+	written func(br pgx.BatchResults) (bool, error)
 }
 
 // blindRow is one row of a page.
@@ -80,33 +82,37 @@ type blindRow struct {
 	next [][]byte // the values that changed, nil where one did not
 }
 
-// updated reports whether an update by key found its row.
-func updated(tag pgconn.CommandTag, err error) (bool, error) {
+// updated reads the result of an update by key: whether it found its row.
+func updated(br pgx.BatchResults) (bool, error) {
+	tag, err := br.Exec()
 	return err == nil && tag.RowsAffected() > 0, err
 }
 
 var blindSpecs = map[store.BlindTable]blindSpec{
-	store.BlindIdentifiers: {page: qBlindIdentifiers, shape: store.BlindKeyKindIndex, vals: 1,
-		write: func(ctx context.Context, t *tx, tenantID string, r *blindRow) (bool, error) {
-			return updated(t.exec(ctx, qForwardIdentifier, r.next[0], tenantID, r.key.Kind, r.key.Index))
+	store.BlindIdentifiers: {page: qBlindIdentifiers, shape: store.BlindKeyKindIndex, vals: 1, written: updated,
+		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
+			b.Queue(qForwardIdentifier, r.next[0], tenantID, r.key.Kind, r.key.Index)
 		}},
 	store.BlindSuppressions: {page: qBlindSuppressions, shape: store.BlindKeyKindIndexScope, vals: 1,
-		write: func(ctx context.Context, t *tx, tenantID string, r *blindRow) (bool, error) {
+		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
+			b.Queue(qForwardSuppression, tenantID, r.key.Kind, r.key.Index, r.key.Scope, r.next[0])
+		},
+		written: func(br pgx.BatchResults) (bool, error) {
 			var n int
-			err := t.queryRow(ctx, qForwardSuppression, tenantID, r.key.Kind, r.key.Index, r.key.Scope, r.next[0]).Scan(&n)
-			return n > 0, mapErr(err)
+			err := br.QueryRow().Scan(&n)
+			return n > 0, err
 		}},
-	store.BlindUsers: {page: qBlindUsers, shape: store.BlindKeyID, vals: 1,
-		write: func(ctx context.Context, t *tx, tenantID string, r *blindRow) (bool, error) {
-			return updated(t.exec(ctx, qForwardUser, r.next[0], tenantID, r.key.ID))
+	store.BlindUsers: {page: qBlindUsers, shape: store.BlindKeyID, vals: 1, written: updated,
+		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
+			b.Queue(qForwardUser, r.next[0], tenantID, r.key.ID)
 		}},
-	store.BlindMessages: {page: qBlindMessages, shape: store.BlindKeyID, vals: 3,
-		write: func(ctx context.Context, t *tx, tenantID string, r *blindRow) (bool, error) {
-			return updated(t.exec(ctx, qForwardMessage, r.next[0], r.next[1], r.next[2], tenantID, r.key.ID))
+	store.BlindMessages: {page: qBlindMessages, shape: store.BlindKeyID, vals: 3, written: updated,
+		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
+			b.Queue(qForwardMessage, r.next[0], r.next[1], r.next[2], tenantID, r.key.ID)
 		}},
-	store.BlindInbound: {page: qBlindInbound, shape: store.BlindKeyID, vals: 2,
-		write: func(ctx context.Context, t *tx, tenantID string, r *blindRow) (bool, error) {
-			return updated(t.exec(ctx, qForwardInbound, r.next[0], r.next[1], tenantID, r.key.ID))
+	store.BlindInbound: {page: qBlindInbound, shape: store.BlindKeyID, vals: 2, written: updated,
+		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
+			b.Queue(qForwardInbound, r.next[0], r.next[1], tenantID, r.key.ID)
 		}},
 }
 
@@ -136,27 +142,50 @@ func (t *tx) ForwardBlindForms(ctx context.Context, tenantID string, table store
 	if err != nil {
 		return "", 0, fmt.Errorf("postgres: forward %s: %w", table, err)
 	}
-	rewritten := 0
+	b := &pgx.Batch{}
 	for _, r := range rows {
 		var changed bool
 		if r.next, changed, err = store.ForwardValues(r.vals, fwd); err != nil {
-			return "", rewritten, fmt.Errorf("postgres: forward %s: %w", table, err)
+			return "", 0, fmt.Errorf("postgres: forward %s: %w", table, err)
 		}
-		if !changed {
-			continue
+		if changed {
+			spec.write(b, tenantID, r)
 		}
-		ok, err := spec.write(ctx, t, tenantID, r)
-		if err != nil {
-			return "", rewritten, fmt.Errorf("postgres: forward %s: %w", table, err)
-		}
-		if ok {
-			rewritten++
-		}
+	}
+	rewritten, err := t.writeBlind(ctx, b, spec.written)
+	if err != nil {
+		return "", 0, fmt.Errorf("postgres: forward %s: %w", table, err)
 	}
 	if len(rows) < limit {
 		return "", rewritten, nil
 	}
 	return spec.shape.Encode(rows[len(rows)-1].key), rewritten, nil
+}
+
+// writeBlind sends a page's writes in one round trip and counts the rows
+// they found; the first failure ends it (the server skips the rest).
+func (t *tx) writeBlind(ctx context.Context, b *pgx.Batch, written func(pgx.BatchResults) (bool, error)) (int, error) {
+	if b.Len() == 0 {
+		return 0, nil
+	}
+	br, err := t.pipeline(ctx, b)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for range b.Len() {
+		var ok bool
+		if ok, err = written(br); err != nil {
+			break
+		}
+		if ok {
+			n++
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return n, t.check(err)
 }
 
 // LockBlindIndex implements store.BlindStore with a transaction-level
