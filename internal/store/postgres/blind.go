@@ -36,7 +36,15 @@ const (
 	qBlindInbound = `SELECT id, from_index, text_hash FROM inbound_messages
 		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`
 
-	qForwardIdentifier = `UPDATE contact_identifiers SET blind_index = $1 WHERE tenant_id = $2 AND kind = $3 AND blind_index = $4`
+	// The set-based rewrites take a page's changed rows as arrays: the
+	// tenant, the key columns, then each value, NULL where it did not
+	// change (NULL keeps a column: a column that was empty or NULL stays as
+	// it was). Their row count is the rows that were still there. A new
+	// form (33 bytes) never equals an old one (32), so rewriting a page in
+	// one statement cannot trip the unique index over its own rows.
+	qForwardIdentifiers = `UPDATE contact_identifiers c SET blind_index = v.new
+		FROM unnest($2::text[], $3::bytea[], $4::bytea[]) AS v(kind, old, new)
+		WHERE c.tenant_id = $1 AND c.kind = v.kind AND c.blind_index = v.old`
 	// The old row goes and a copy under the new form comes, unless a
 	// suppression with that form is on the list already: it is the same
 	// suppression. ON CONFLICT also holds when another transaction adds
@@ -48,29 +56,33 @@ const (
 		moved AS (INSERT INTO suppressions (tenant_id, kind, blind_index, scope, reason, created_at)
 			SELECT tenant_id, kind, $5, scope, reason, created_at FROM old ON CONFLICT DO NOTHING)
 		SELECT count(*) FROM old`
-	qForwardUser = `UPDATE users SET email_index = $1 WHERE tenant_id = $2 AND id = $3`
-	// NULL keeps a column: only what changed is written, and a column that
-	// was empty or NULL stays as it was.
-	qForwardMessage = `UPDATE messages SET recipient_index = coalesce($1::bytea, recipient_index),
-		body_hash = coalesce($2::bytea, body_hash), request_hash = coalesce($3::bytea, request_hash)
-		WHERE tenant_id = $4 AND id = $5`
-	qForwardInbound = `UPDATE inbound_messages SET from_index = coalesce($1::bytea, from_index),
-		text_hash = coalesce($2::bytea, text_hash) WHERE tenant_id = $3 AND id = $4`
+	qForwardUsers = `UPDATE users u SET email_index = v.e FROM unnest($2::text[], $3::bytea[]) AS v(id, e)
+		WHERE u.tenant_id = $1 AND u.id = v.id`
+	qForwardMessages = `UPDATE messages m SET recipient_index = coalesce(v.r, m.recipient_index),
+		body_hash = coalesce(v.b, m.body_hash), request_hash = coalesce(v.q, m.request_hash)
+		FROM unnest($2::text[], $3::bytea[], $4::bytea[], $5::bytea[]) AS v(id, r, b, q)
+		WHERE m.tenant_id = $1 AND m.id = v.id`
+	qForwardInbound = `UPDATE inbound_messages i SET from_index = coalesce(v.f, i.from_index),
+		text_hash = coalesce(v.t, i.text_hash)
+		FROM unnest($2::text[], $3::bytea[], $4::bytea[]) AS v(id, f, t)
+		WHERE i.tenant_id = $1 AND i.id = v.id`
 
 	qLockBlindIndex = `SELECT pg_advisory_xact_lock($1)`
 )
 
 // blindSpec is how one table is paged: its page statement (arguments: the
 // tenant, the cursor's columns, the limit; columns: the key, then the
-// index-keyed values), the shape of its key and how a row is written back:
-// write queues the row's statement, and written reads its result, which
-// says whether the row was still there. A page is read at READ COMMITTED,
-// and a row can go (an erasure, a purge) before it is written, which
-// leaves nothing to forward. A page's writes go in one round trip.
+// index-keyed values), the shape of its key, and how the changed rows are
+// written back: in one set-based statement (update), or, for
+// suppressions, one statement per row in one round trip (write, written).
+// A page is read at READ COMMITTED, and a row can go (an erasure, a purge)
+// before it is written, which leaves nothing to forward: the counts are of
+// the rows found.
 type blindSpec struct {
 	page    string
 	shape   store.BlindKeyShape
 	vals    int
+	update  string
 	write   func(b *pgx.Batch, tenantID string, r *blindRow)
 	written func(br pgx.BatchResults) (bool, error)
 }
@@ -82,17 +94,8 @@ type blindRow struct {
 	next [][]byte // the values that changed, nil where one did not
 }
 
-// updated reads the result of an update by key: whether it found its row.
-func updated(br pgx.BatchResults) (bool, error) {
-	tag, err := br.Exec()
-	return err == nil && tag.RowsAffected() > 0, err
-}
-
 var blindSpecs = map[store.BlindTable]blindSpec{
-	store.BlindIdentifiers: {page: qBlindIdentifiers, shape: store.BlindKeyKindIndex, vals: 1, written: updated,
-		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
-			b.Queue(qForwardIdentifier, r.next[0], tenantID, r.key.Kind, r.key.Index)
-		}},
+	store.BlindIdentifiers: {page: qBlindIdentifiers, shape: store.BlindKeyKindIndex, vals: 1, update: qForwardIdentifiers},
 	store.BlindSuppressions: {page: qBlindSuppressions, shape: store.BlindKeyKindIndexScope, vals: 1,
 		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
 			b.Queue(qForwardSuppression, tenantID, r.key.Kind, r.key.Index, r.key.Scope, r.next[0])
@@ -102,18 +105,37 @@ var blindSpecs = map[store.BlindTable]blindSpec{
 			err := br.QueryRow().Scan(&n)
 			return n > 0, err
 		}},
-	store.BlindUsers: {page: qBlindUsers, shape: store.BlindKeyID, vals: 1, written: updated,
-		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
-			b.Queue(qForwardUser, r.next[0], tenantID, r.key.ID)
-		}},
-	store.BlindMessages: {page: qBlindMessages, shape: store.BlindKeyID, vals: 3, written: updated,
-		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
-			b.Queue(qForwardMessage, r.next[0], r.next[1], r.next[2], tenantID, r.key.ID)
-		}},
-	store.BlindInbound: {page: qBlindInbound, shape: store.BlindKeyID, vals: 2, written: updated,
-		write: func(b *pgx.Batch, tenantID string, r *blindRow) {
-			b.Queue(qForwardInbound, r.next[0], r.next[1], tenantID, r.key.ID)
-		}},
+	store.BlindUsers:    {page: qBlindUsers, shape: store.BlindKeyID, vals: 1, update: qForwardUsers},
+	store.BlindMessages: {page: qBlindMessages, shape: store.BlindKeyID, vals: 3, update: qForwardMessages},
+	store.BlindInbound:  {page: qBlindInbound, shape: store.BlindKeyID, vals: 2, update: qForwardInbound},
+}
+
+// updateArgs are the arguments of a set-based rewrite of rows: the tenant,
+// an array per key column, an array per value.
+func (spec blindSpec) updateArgs(tenantID string, rows []*blindRow) []any {
+	var ids, kinds []string
+	var olds [][]byte
+	vals := make([][][]byte, spec.vals)
+	for _, r := range rows {
+		if spec.shape == store.BlindKeyID {
+			ids = append(ids, r.key.ID)
+		} else {
+			kinds, olds = append(kinds, r.key.Kind), append(olds, r.key.Index)
+		}
+		for i := range vals {
+			vals[i] = append(vals[i], r.next[i])
+		}
+	}
+	args := []any{tenantID}
+	if spec.shape == store.BlindKeyID {
+		args = append(args, ids)
+	} else {
+		args = append(args, kinds, olds)
+	}
+	for _, v := range vals {
+		args = append(args, v)
+	}
+	return args
 }
 
 // ForwardBlindForms implements store.BlindStore.
@@ -142,17 +164,17 @@ func (t *tx) ForwardBlindForms(ctx context.Context, tenantID string, table store
 	if err != nil {
 		return "", 0, fmt.Errorf("postgres: forward %s: %w", table, err)
 	}
-	b := &pgx.Batch{}
+	var changed []*blindRow
 	for _, r := range rows {
-		var changed bool
-		if r.next, changed, err = store.ForwardValues(r.vals, fwd); err != nil {
+		var ch bool
+		if r.next, ch, err = store.ForwardValues(r.vals, fwd); err != nil {
 			return "", 0, fmt.Errorf("postgres: forward %s: %w", table, err)
 		}
-		if changed {
-			spec.write(b, tenantID, r)
+		if ch {
+			changed = append(changed, r)
 		}
 	}
-	rewritten, err := t.writeBlind(ctx, b, spec.written)
+	rewritten, err := t.writeBlind(ctx, spec, tenantID, changed)
 	if err != nil {
 		return "", 0, fmt.Errorf("postgres: forward %s: %w", table, err)
 	}
@@ -162,11 +184,20 @@ func (t *tx) ForwardBlindForms(ctx context.Context, tenantID string, table store
 	return spec.shape.Encode(rows[len(rows)-1].key), rewritten, nil
 }
 
-// writeBlind sends a page's writes in one round trip and counts the rows
-// they found; the first failure ends it (the server skips the rest).
-func (t *tx) writeBlind(ctx context.Context, b *pgx.Batch, written func(pgx.BatchResults) (bool, error)) (int, error) {
-	if b.Len() == 0 {
+// writeBlind writes a page's changed rows back and counts the rows it
+// found: in one statement, or for suppressions one per row in one round
+// trip, where the first failure ends it (the server skips the rest).
+func (t *tx) writeBlind(ctx context.Context, spec blindSpec, tenantID string, rows []*blindRow) (int, error) {
+	if len(rows) == 0 {
 		return 0, nil
+	}
+	if spec.update != "" {
+		tag, err := t.exec(ctx, spec.update, spec.updateArgs(tenantID, rows)...)
+		return int(tag.RowsAffected()), err
+	}
+	b := &pgx.Batch{}
+	for _, r := range rows {
+		spec.write(b, tenantID, r)
 	}
 	br, err := t.pipeline(ctx, b)
 	if err != nil {
@@ -175,7 +206,7 @@ func (t *tx) writeBlind(ctx context.Context, b *pgx.Batch, written func(pgx.Batc
 	n := 0
 	for range b.Len() {
 		var ok bool
-		if ok, err = written(br); err != nil {
+		if ok, err = spec.written(br); err != nil {
 			break
 		}
 		if ok {
