@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/consentgate/consentgate/internal/channel"
-	"github.com/consentgate/consentgate/internal/consent"
 	"github.com/consentgate/consentgate/internal/index"
 	"github.com/consentgate/consentgate/internal/service"
 	"github.com/consentgate/consentgate/internal/store"
-	"github.com/oklog/ulid/v2"
 )
 
 // BenchmarkIndexRotationUnderSends rotates the index key of a tenant with
@@ -36,17 +33,9 @@ func benchIndexRotation(b *testing.B, open func(testing.TB) store.Store, rows in
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		e, _ := benchEnvOn(b, open, 2000)
+		e, send := sendingBenchEnv(b, open)
 		e.svc.SetTenantKeyTTL(10 * time.Millisecond)
-		if err := e.store.Write(ctx, func(tx store.Tx) error {
-			return tx.CreateSender(ctx, &store.Sender{ID: ulid.Make().String(), TenantID: e.tenant, Channel: consent.SMS,
-				Kind: store.SenderAlphanumeric, Address: "ACME", CreatedAt: time.Now()})
-		}); err != nil {
-			b.Fatal(err)
-		}
-		e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
 		seedTraffic(b, e.store, e.tenant, rows, time.Now().AddDate(0, 0, -30), 30*day-time.Hour, trafficShape{realistic: true})
-		send := serialSends(b, e)
 		idle := p99(send(1000))
 		cli := service.New(service.Config{Store: e.store, Index: index.New(), MasterKey: e.master})
 		done := make(chan struct{})

@@ -27,19 +27,7 @@ import (
 // keys still recognise their request, an erasure in the middle still finds
 // a message stored in the old form, and afterwards every stored value of
 // the tenant, and none of the other tenant's, is in the new version.
-func TestIndexKeyRotationWhileServing(t *testing.T) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) store.Store // nil: SQLite
-	}{{"sqlite", nil}, {"postgres", openPostgres}} {
-		t.Run(backend.name, func(t *testing.T) {
-			if backend.open != nil {
-				pgtest.DSN(t)
-			}
-			testIndexKeyRotation(t, newMsgEnv(t, service.SendConfig{}, backend.open))
-		})
-	}
-}
+func TestIndexKeyRotationWhileServing(t *testing.T) { onMsgEnvs(t, testIndexKeyRotation) }
 
 func testIndexKeyRotation(t *testing.T, e *msgEnv) {
 	ctx := context.Background()

@@ -34,6 +34,22 @@ type msgEnv struct {
 	sent   []*channel.Message
 }
 
+// onMsgEnvs runs fn as a subtest on a sending API over SQLite and over
+// PostgreSQL (skipped, saying why, where there is none).
+func onMsgEnvs(t *testing.T, fn func(t *testing.T, e *msgEnv)) {
+	for _, backend := range []struct {
+		name string
+		open func(testing.TB) store.Store // nil: SQLite
+	}{{"sqlite", nil}, {"postgres", openPostgres}} {
+		t.Run(backend.name, func(t *testing.T) {
+			if backend.open != nil {
+				pgtest.DSN(t)
+			}
+			fn(t, newMsgEnv(t, service.SendConfig{}, backend.open))
+		})
+	}
+}
+
 // newMsgEnv starts the sending API over SQLite (open nil; the file is kept
 // for the plaintext check) or over the store open returns.
 func newMsgEnv(t *testing.T, sc service.SendConfig, open func(testing.TB) store.Store) *msgEnv {

@@ -192,11 +192,21 @@ func purgeWhile(b *testing.B, e *env, rows int, measure func() []time.Duration) 
 	return float64(n) / elapsed.Seconds(), during
 }
 
-// serialSends returns a client that sends n messages one after another
-// to the 2,000 contacts of benchEnvOn, and returns their latencies, sorted.
-func serialSends(b *testing.B, e *env) func(n int) []time.Duration {
+// sendingBenchEnv is benchEnvOn with a sender and sending to the sink,
+// and a client that sends n messages one after another to its 2,000
+// contacts and returns their latencies, sorted.
+func sendingBenchEnv(b *testing.B, open func(testing.TB) store.Store) (*env, func(n int) []time.Duration) {
+	ctx := context.Background()
+	e, _ := benchEnvOn(b, open, 2000)
+	if err := e.store.Write(ctx, func(tx store.Tx) error {
+		return tx.CreateSender(ctx, &store.Sender{ID: ulid.Make().String(), TenantID: e.tenant, Channel: consent.SMS,
+			Kind: store.SenderAlphanumeric, Address: "ACME", CreatedAt: time.Now()})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
 	next := 0
-	return func(n int) []time.Duration {
+	return e, func(n int) []time.Duration {
 		lat := make([]time.Duration, 0, n)
 		for range n {
 			body := fmt.Appendf(nil, `{"to":{"phone":"+45%d"},"channel":"sms","purpose":"offers","sender":"ACME","body":"Offer %d"}`,
@@ -238,21 +248,12 @@ func BenchmarkPurgeUnderLoad(b *testing.B) {
 // the purge shares the single SQLite writer with the send path's group
 // commit, and must not stall it.
 func BenchmarkPurgeUnderSends(b *testing.B) {
-	ctx := context.Background()
 	for _, shape := range trafficShapes {
 		b.Run(shape.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				e, _ := benchEnvOn(b, shape.open, 2000)
-				if err := e.store.Write(ctx, func(tx store.Tx) error {
-					return tx.CreateSender(ctx, &store.Sender{ID: ulid.Make().String(), TenantID: e.tenant, Channel: consent.SMS,
-						Kind: store.SenderAlphanumeric, Address: "ACME", CreatedAt: time.Now()})
-				}); err != nil {
-					b.Fatal(err)
-				}
-				e.svc.ConfigureSending(service.SendConfig{DefaultProvider: channel.KindSink, PublicURL: e.srv.URL})
+				e, send := sendingBenchEnv(b, shape.open)
 				seedPurge(b, e, shape)
-				send := serialSends(b, e)
 				idle := p99(send(1000))
 				rate, during := purgeWhile(b, e, shape.rows, func() []time.Duration { return send(20) })
 				b.ReportMetric(rate, "rows/s")

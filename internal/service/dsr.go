@@ -178,7 +178,9 @@ func (s *Service) resolveSubject(ctx context.Context, tenantID string, in DSRInp
 			var err error
 			id, err = findContactID(ctx, tx, tenantID, kind, *forms)
 			if errors.Is(err, store.ErrNotFound) {
-				reason, rerr := findSuppressionReason(ctx, tx, tenantID, kind, *forms)
+				reason, rerr := firstFound(forms.Lookups(), func(form []byte) (string, error) {
+					return tx.FindSuppressionReason(ctx, tenantID, string(kind), form)
+				})
 				if rerr != nil || !strings.HasPrefix(reason, erasedReason) {
 					return err
 				}

@@ -19,27 +19,31 @@ import (
 // forms returns a value's blind index forms under the tenant's keys.
 func (tk *tenantKeys) forms(kind, value string) vault.Forms { return tk.chain.Forms(kind, value) }
 
+// firstFound returns what find finds by the first of forms that finds
+// anything (or fails otherwise); store.ErrNotFound when none does.
+func firstFound[T any](forms [][]byte, find func(form []byte) (T, error)) (T, error) {
+	for _, form := range forms {
+		v, err := find(form)
+		if !errors.Is(err, store.ErrNotFound) {
+			return v, err
+		}
+	}
+	var none T
+	return none, store.ErrNotFound
+}
+
 // findContactID finds the contact an identifier belongs to by each form
 // looked up; store.ErrNotFound when none has it.
 func findContactID(ctx context.Context, tx store.Tx, tenantID string, kind consent.IdentifierKind, f vault.Forms) (string, error) {
-	for _, form := range f.Lookups() {
-		id, err := tx.FindContactID(ctx, tenantID, kind, form)
-		if !errors.Is(err, store.ErrNotFound) {
-			return id, err
-		}
-	}
-	return "", store.ErrNotFound
+	return firstFound(f.Lookups(), func(form []byte) (string, error) { return tx.FindContactID(ctx, tenantID, kind, form) })
 }
 
-// findSuppressionReason is FindSuppressionReason by each form looked up.
-func findSuppressionReason(ctx context.Context, tx store.Tx, tenantID string, kind consent.IdentifierKind, f vault.Forms) (string, error) {
-	for _, form := range f.Lookups() {
-		r, err := tx.FindSuppressionReason(ctx, tenantID, string(kind), form)
-		if !errors.Is(err, store.ErrNotFound) {
-			return r, err
-		}
-	}
-	return "", store.ErrNotFound
+// claimKey is what an insert of a value locks while the index key rotates:
+// its kind and its form in the oldest version looked up, which every
+// process computes alike whichever version it writes.
+func claimKey(tk *tenantKeys, kind string, f vault.Forms) []byte {
+	low, _ := f.At(tk.chain.Low())
+	return append([]byte(kind+"|"), low[:]...)
 }
 
 // claimIdentifiers runs in the transaction that stores identifiers, before
@@ -57,8 +61,7 @@ func claimIdentifiers(ctx context.Context, tx store.Tx, tk *tenantKeys, tenantID
 	// identifiers wait for each other instead of deadlocking.
 	keys := make([][]byte, len(ns))
 	for i, n := range ns {
-		low, _ := n.forms.At(tk.chain.Low())
-		keys[i] = append([]byte(string(n.kind)+"|"), low[:]...)
+		keys[i] = claimKey(tk, string(n.kind), n.forms)
 	}
 	slices.SortFunc(keys, bytes.Compare)
 	for _, k := range keys {
@@ -67,15 +70,15 @@ func claimIdentifiers(ctx context.Context, tx store.Tx, tk *tenantKeys, tenantID
 		}
 	}
 	for _, n := range ns {
-		for _, form := range n.forms.Lookups()[1:] {
-			id, err := tx.FindContactID(ctx, tenantID, n.kind, form)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-			case err != nil:
-				return err
-			case id != owner:
-				return store.ErrConflict
-			}
+		id, err := firstFound(n.forms.Lookups()[1:], func(form []byte) (string, error) {
+			return tx.FindContactID(ctx, tenantID, n.kind, form)
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case id != owner:
+			return store.ErrConflict
 		}
 	}
 	return nil

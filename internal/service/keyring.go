@@ -282,10 +282,7 @@ func (s *Service) publishKeyring(ctx context.Context, tenantID string, prev []by
 		}
 		return writeAudit(ctx, tx, ev)
 	}); err != nil {
-		if errors.Is(err, errKeyringChanged) {
-			return nil, err
-		}
-		return nil, storeErr(err, "tenant")
+		return nil, storeErr(err, "tenant") // errKeyringChanged passes as it is
 	}
 	s.tenantsMu.RLock()
 	cached := s.tenants[tenantID]

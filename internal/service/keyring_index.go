@@ -81,7 +81,7 @@ func (s *Service) RotateIndexKey(ctx context.Context, tenantID string, opt Rotat
 		}
 		fallthrough
 	case vault.IndexAnnounced:
-		if rep.Resumed && ring.IndexPhase() == vault.IndexAnnounced {
+		if rep.Resumed {
 			// The servers may not all have read the announced keyring
 			// before the interruption.
 			if err := settle(); err != nil {

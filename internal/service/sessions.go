@@ -239,11 +239,9 @@ func (s *Service) userByEmail(ctx context.Context, tenantID, email string) (*sto
 	}
 	var u *store.User
 	err = s.store.Read(ctx, func(tx store.Tx) (err error) {
-		for _, form := range tk.forms(userEmailKind, email).Lookups() {
-			if u, err = tx.GetUserByEmail(ctx, tenantID, form); !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
+		u, err = firstFound(tk.forms(userEmailKind, email).Lookups(), func(form []byte) (*store.User, error) {
+			return tx.GetUserByEmail(ctx, tenantID, form)
+		})
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {

@@ -94,17 +94,17 @@ func (s *Service) CreateUser(ctx context.Context, pr auth.Principal, in UserInpu
 		// While the index key rotates, the address may be stored in the
 		// other form, where the unique index does not see it.
 		if tk.chain.Rotating() {
-			low, _ := forms.At(tk.chain.Low())
-			if err := tx.LockBlindIndex(ctx, pr.TenantID, append([]byte(userEmailKind+"|"), low[:]...)); err != nil {
+			if err := tx.LockBlindIndex(ctx, pr.TenantID, claimKey(tk, userEmailKind, forms)); err != nil {
 				return err
 			}
 		}
-		for _, form := range forms.Lookups()[1:] {
-			if _, err := tx.GetUserByEmail(ctx, pr.TenantID, form); err == nil {
-				return store.ErrConflict
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		_, err := firstFound(forms.Lookups()[1:], func(form []byte) (*store.User, error) {
+			return tx.GetUserByEmail(ctx, pr.TenantID, form)
+		})
+		if err == nil {
+			return store.ErrConflict
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
