@@ -1,11 +1,8 @@
 package vault
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"hash"
-	"sync"
 )
 
 // TenantKeys are the secrets of one tenant: Enc seals the tenant's own
@@ -63,16 +60,12 @@ func OpenTenantKeys(master Key, tenantID string, wrapped []byte) (TenantKeys, er
 	return decodeKeyring(pt)
 }
 
-// BlindIndexer computes blind indexes for one tenant. It pools HMAC states
-// because a lookup sits on the decision path.
-type BlindIndexer struct{ pool sync.Pool }
+// BlindIndexer computes blind indexes for one tenant, version 0 of the
+// index key chain (index_chain.go), with pooled HMAC states.
+type BlindIndexer struct{ *macPool }
 
 // NewBlindIndexer returns an indexer keyed by the tenant's index key.
-func NewBlindIndexer(k Key) *BlindIndexer {
-	b := &BlindIndexer{}
-	b.pool.New = func() any { return hmac.New(sha256.New, k[:]) }
-	return b
-}
+func NewBlindIndexer(k Key) *BlindIndexer { return &BlindIndexer{newMacPool(k)} }
 
 // Sum returns HMAC-SHA256(key, kind || 0 || normalised). The kind is bound in
 // so that a phone number and a WhatsApp id of the same digits differ.
